@@ -1,0 +1,116 @@
+#pragma once
+// CPU microkernels: ISA detection, compute kernels (inline asm) and memory-stream kernels.
+// Each kernel file states its op/byte count at the top; the numbers below come from those constants and are
+// the ones the engine multiplies by — defined once.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "probe/dtype.hpp"
+
+namespace probe::cpu {
+
+// What the processor and the OS support (CPUID + XGETBV: AVX state must be enabled by the OS too).
+struct CpuFeatures {
+  std::string vendor;  // "AuthenticAMD", "GenuineIntel"
+  std::string brand;   // CPUID brand string
+  int family = -1, model = -1, stepping = -1;  // display family/model (extended fields folded in)
+  bool sse2 = false, avx = false, fma = false, avx2 = false, f16c = false;
+  bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false;
+  bool avx512_bf16 = false, avx512_vnni = false, avx_vnni = false, avx512_fp16 = false;
+};
+[[nodiscard]] CpuFeatures detect_features() noexcept;
+
+// The code paths, best first. A user may cap the ISA (--cpu-isa) to measure a lower path.
+enum class Isa { avx512, avx2, sse2 };
+[[nodiscard]] std::string_view to_string(Isa isa) noexcept;
+[[nodiscard]] std::optional<Isa> isa_from_string(std::string_view s) noexcept;
+
+// Static description of one compute-kernel variant.
+struct ComputeKernelInfo {
+  std::string_view id;           // "fma.fp64" — the KernelSpec id
+  std::string_view variant;      // "avx512", "avx2", "sse2"
+  Isa isa;                       // the ISA level this variant needs at least (cap compares against it)
+  DType dtype;
+  std::string_view instruction;  // "vfmadd231pd zmm": the instruction whose work is counted
+  int instr_per_iter;            // such instructions in one loop iteration (checked against objdump by a test)
+  int ops_per_instr;             // FLOP/OP per instruction: 2 per lane for FMA, 2 per MAC for dot products
+  std::string_view counting;     // "2 FLOP per FMA lane", in words
+  [[nodiscard]] constexpr double ops_per_iter() const noexcept {
+    return static_cast<double>(instr_per_iter) * ops_per_instr;
+  }
+};
+
+// One thread's instance of a compute kernel. prepare() draws random operands; every run(n) starts from
+// the same initial accumulators, so each run's result can be checked against the host reference for n.
+class ComputeKernel {
+ public:
+  virtual ~ComputeKernel() = default;
+  [[nodiscard]] virtual const ComputeKernelInfo& info() const noexcept = 0;
+  virtual void prepare(std::uint64_t seed) = 0;
+  virtual void run(std::uint64_t iterations) noexcept = 0;
+  // Compares the stored results of the last run with the host reference; returns what differs, if anything.
+  [[nodiscard]] virtual std::optional<std::string> verify(std::uint64_t iterations) const = 0;
+  // Test hook: corrupts the stored result so that verify() must fail (proves verification catches it).
+  virtual void inject_error() noexcept = 0;
+};
+
+// Every compute-kernel variant compiled in, whether or not this CPU runs it.
+[[nodiscard]] std::vector<const ComputeKernelInfo*> compute_kernel_variants();
+// The best variant of `id` this CPU supports at or below `cap`; nullptr when none.
+[[nodiscard]] const ComputeKernelInfo* select_compute_kernel(std::string_view id, const CpuFeatures& f, Isa cap);
+[[nodiscard]] bool is_supported(const ComputeKernelInfo& k, const CpuFeatures& f) noexcept;
+[[nodiscard]] std::unique_ptr<ComputeKernel> make_compute_kernel(const ComputeKernelInfo& k);
+
+// Memory kernels over double arrays (STREAM's element type).
+enum class MemOp { read, write, copy, triad };
+[[nodiscard]] std::string_view to_string(MemOp op) noexcept;
+
+struct MemoryKernelInfo {
+  std::string_view id;        // "mem.triad.nt"
+  std::string_view variant;   // "avx512", "avx2", "sse2"
+  Isa isa;
+  MemOp op;
+  bool nontemporal;           // streaming stores (no write-allocate)
+  int arrays;                 // arrays touched: read 1, write 1, copy 2, triad 3
+  int counted_bytes_per_elem;        // STREAM's count: read 8, write 8, copy 16, triad 24
+  int write_allocate_bytes_per_elem; // extra traffic regular stores cause (8 per stored element), 0 for nt
+  std::string_view counting;  // in words
+};
+
+[[nodiscard]] std::vector<const MemoryKernelInfo*> memory_kernel_variants();
+[[nodiscard]] const MemoryKernelInfo* select_memory_kernel(std::string_view id, const CpuFeatures& f, Isa cap);
+[[nodiscard]] bool is_supported(const MemoryKernelInfo& k, const CpuFeatures& f) noexcept;
+
+// The arrays are shared by all threads; each thread owns [begin, end) of every array (a multiple of 64
+// elements) and touches only that. Three arrays a, b, c of n doubles, 64-byte aligned.
+struct StreamArrays {
+  double* a = nullptr;
+  double* b = nullptr;
+  double* c = nullptr;
+  std::size_t n = 0;
+};
+
+// One thread's slice. init() first-touches and fills the slice with random values (so pages land on the
+// owning thread's NUMA node); run() makes `passes` passes of the kernel over the slice; verify() checks the
+// slice after the last run against the host reference.
+class MemoryKernel {
+ public:
+  virtual ~MemoryKernel() = default;
+  [[nodiscard]] virtual const MemoryKernelInfo& info() const noexcept = 0;
+  virtual void init(const StreamArrays& arrays, std::size_t begin, std::size_t end, std::uint64_t seed) = 0;
+  virtual void run(std::uint64_t passes) noexcept = 0;
+  [[nodiscard]] virtual std::optional<std::string> verify(std::uint64_t passes) const = 0;
+  virtual void inject_error() noexcept = 0;
+};
+[[nodiscard]] std::unique_ptr<MemoryKernel> make_memory_kernel(const MemoryKernelInfo& k);
+
+// A dependent chain of integer adds (one cycle each on every x86-64 core since the P6): cycles = adds,
+// so adds / seconds is the core clock while it runs. Returns Hz measured over about `seconds`.
+[[nodiscard]] double measure_core_clock_hz(double seconds) noexcept;
+
+}  // namespace probe::cpu

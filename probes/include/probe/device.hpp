@@ -1,0 +1,72 @@
+#pragma once
+// One device (a CPU package, a GPU) and the backend that enumerates them: the contract every backend meets.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "probe/measurement.hpp"
+#include "probe/run_policy.hpp"
+
+namespace probe {
+
+struct PciId {
+  std::string bus_id;  // "0000:17:00.0"
+  std::uint16_t vendor_id = 0, device_id = 0, subvendor_id = 0, subdevice_id = 0;
+  friend bool operator==(const PciId&, const PciId&) = default;
+};
+
+struct DeviceInfo {
+  std::string id;       // unique in a report: "cpu0", "cuda0"
+  std::string backend;  // "cpu", "cuda"
+  std::string kind;     // "cpu", "gpu", "accelerator"
+  std::string name;     // "AMD EPYC 9654", "NVIDIA H100 80GB HBM3"
+  std::string vendor;
+  std::string arch;     // "zen4", "sm_90"
+  int units = 0;        // cores, SMs, CUs
+  std::string unit_name;  // "cores", "SMs"
+  bool partial = false; // only part of the chip is visible (a VM's cores, a MIG slice)
+  std::string partial_reason;
+  std::optional<PciId> pci;
+  std::vector<std::pair<std::string, std::string>> properties;  // ordered, for the report
+
+  friend bool operator==(const DeviceInfo&, const DeviceInfo&) = default;
+};
+
+// Passed down from main: no globals. The progress callback is how long-running work says what it does.
+struct RunContext {
+  std::function<void(std::string_view)> progress = [](std::string_view) {};
+};
+
+class Device {
+ public:
+  virtual ~Device() = default;
+  [[nodiscard]] virtual const DeviceInfo& info() const noexcept = 0;
+  // Every kernel this device knows of, supported or not: unsupported ones are measured as `skipped`.
+  [[nodiscard]] virtual std::span<const KernelSpec> kernels() const noexcept = 0;
+  // Should not throw (a failure is a `failed` measurement with the reason); the engine still catches
+  // anything that escapes, so one broken device never takes the report down.
+  virtual Measurement measure(const KernelSpec& spec, const RunPolicy& policy, RunContext& ctx) = 0;
+};
+
+struct Availability {
+  bool available = false;
+  std::string reason;   // why not, in one line: "no driver (cudaErrorInsufficientDriver)"
+  std::string version;  // runtime/driver versions when available
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  [[nodiscard]] virtual std::string_view name() const noexcept = 0;
+  virtual Availability availability() noexcept = 0;
+  // Only called when available; may throw BackendError.
+  virtual std::vector<std::unique_ptr<Device>> devices() = 0;
+};
+
+}  // namespace probe

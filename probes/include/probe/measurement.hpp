@@ -1,0 +1,89 @@
+#pragma once
+// What one measurement is: a kernel's spec, every sample, the statistics and the conditions it ran under.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "probe/dtype.hpp"
+
+namespace probe {
+
+enum class Unit : std::uint8_t { ops_per_s, bytes_per_s };
+enum class KernelClass : std::uint8_t { compute, memory };
+enum class Status : std::uint8_t { ok, skipped, unavailable, failed };
+
+[[nodiscard]] std::string_view to_string(Unit u) noexcept;
+[[nodiscard]] std::string_view to_string(KernelClass c) noexcept;
+[[nodiscard]] std::string_view to_string(Status s) noexcept;
+[[nodiscard]] std::optional<Unit> unit_from_string(std::string_view s) noexcept;
+[[nodiscard]] std::optional<KernelClass> kernel_class_from_string(std::string_view s) noexcept;
+[[nodiscard]] std::optional<Status> status_from_string(std::string_view s) noexcept;
+
+// One measurable thing. The work per iteration is THE op or byte count: the kernel loop and the report use
+// the same number (set from the constants atop each kernel file).
+struct KernelSpec {
+  std::string id;           // "fma.fp64", "dot.bf16", "mem.triad.nt"
+  std::string title;        // "FP64 FMA"
+  DType dtype = DType::none;
+  Unit unit = Unit::ops_per_s;
+  KernelClass kind = KernelClass::compute;
+  std::string counting;     // how work is counted, in words ("2 FLOP per FMA lane", "STREAM: 24 B per element")
+
+  friend bool operator==(const KernelSpec&, const KernelSpec&) = default;
+};
+
+// Summary of the samples. Rates are in the spec's unit (ops/s or bytes/s), one per sample.
+struct Stats {
+  std::vector<double> samples;
+  double median = 0, min = 0, max = 0, mean = 0, stddev = 0;
+  double rel_spread = 0;  // (max - min) / median over all samples: the figure the stopping rule uses
+
+  [[nodiscard]] static Stats from_samples(std::vector<double> samples);
+  friend bool operator==(const Stats&, const Stats&) = default;
+};
+
+// Under what conditions the samples were taken.
+struct Conditions {
+  std::string started_at, finished_at;  // ISO 8601 UTC
+  double clock_hz = 0;                  // measured core clock during the measurement (0: not measured)
+  double clock_hz_min = 0, clock_hz_max = 0;  // over the threads and the clock samples
+  std::string clock_source;             // how the clock was measured
+  int threads = 0;
+  std::vector<int> pus;                 // OS indexes of the processing units the threads were pinned to
+  std::uint64_t iterations = 0;         // kernel iterations per sample (per thread)
+  double work_per_sample = 0;           // ops or bytes per sample, all threads
+  double warmup_s = 0;
+  double elapsed_s = 0;                 // wall time the whole measurement took
+  std::uint64_t working_set_bytes = 0;  // memory kernels: all arrays together
+  std::vector<std::pair<std::string, std::string>> notes;  // anything else worth keeping (key, value)
+
+  friend bool operator==(const Conditions&, const Conditions&) = default;
+};
+
+// A figure derived from the measured one (e.g. bandwidth including write-allocate traffic).
+struct DerivedFigure {
+  std::string name;  // "with_write_allocate"
+  double value = 0;  // in the spec's unit
+  std::string basis; // how it was derived
+
+  friend bool operator==(const DerivedFigure&, const DerivedFigure&) = default;
+};
+
+struct Measurement {
+  KernelSpec spec;
+  Status status = Status::skipped;
+  std::string reason;   // why skipped/unavailable/failed; empty when ok
+  std::string variant;  // the code path that ran ("avx512", "avx2", "sse2")
+  Stats stats;          // empty unless ok
+  Conditions conditions;
+  std::optional<double> theoretical;  // peak at the measured clock, in the spec's unit
+  std::string theoretical_basis;      // "2 cores × 16 FLOP/cycle × 3.60 GHz measured"
+  std::vector<DerivedFigure> derived;
+
+  [[nodiscard]] bool ok() const noexcept { return status == Status::ok; }
+  friend bool operator==(const Measurement&, const Measurement&) = default;
+};
+
+}  // namespace probe

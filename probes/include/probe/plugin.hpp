@@ -1,0 +1,30 @@
+#pragma once
+// The one entry point a backend plugin exports. The loader checks the ABI version and the probe version
+// it was built against before it creates anything: the contract is C++ classes, so both must match.
+#include <cstdint>
+
+#include "probe/device.hpp"
+
+#define PROBE_PLUGIN_ABI_VERSION 1u
+#define PROBE_PLUGIN_ENTRY_SYMBOL "probe_backend_entry_v1"
+
+extern "C" {
+struct probe_backend_entry {
+  std::uint32_t abi_version;  // PROBE_PLUGIN_ABI_VERSION at build time
+  std::uint32_t struct_size;  // sizeof(probe_backend_entry) at build time
+  const char* name;           // "cuda"
+  const char* probe_version;  // probe::kVersion at build time
+  probe::Backend* (*create)();           // may throw; the loader catches
+  void (*destroy)(probe::Backend*);
+};
+}
+
+// Defines the entry point in a plugin: PROBE_DEFINE_PLUGIN("cuda", CudaBackend)
+#define PROBE_DEFINE_PLUGIN(NAME, TYPE)                                                              \
+  extern "C" __attribute__((visibility("default"))) const probe_backend_entry* probe_backend_entry_v1() { \
+    static const probe_backend_entry entry{                                                          \
+        PROBE_PLUGIN_ABI_VERSION, sizeof(probe_backend_entry), NAME, ::probe::kVersion,             \
+        []() -> ::probe::Backend* { return new TYPE(); },                                            \
+        [](::probe::Backend* b) { delete b; }};                                                      \
+    return &entry;                                                                                   \
+  }

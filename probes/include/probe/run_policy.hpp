@@ -1,0 +1,47 @@
+#pragma once
+// How long and how carefully to measure: the three budgets and the stopping rule.
+#include <optional>
+#include <string_view>
+
+namespace probe {
+
+enum class Budget { quick, normal, thorough };
+
+[[nodiscard]] constexpr std::string_view to_string(Budget b) noexcept {
+  switch (b) {
+    case Budget::quick: return "quick";
+    case Budget::normal: return "default";
+    case Budget::thorough: return "thorough";
+  }
+  return "default";
+}
+
+struct RunPolicy {
+  Budget budget = Budget::normal;
+  double warmup_s = 0.1;         // run the kernel this long before sampling (clocks settle, pages fault in)
+  double sample_s = 0.05;        // target duration of one sample; iterations are calibrated to it
+  int min_samples = 5;
+  int max_samples = 30;
+  double target_spread = 0.01;   // stop when (max-min)/median is under this and min_samples are taken
+  double max_time_s = 1.5;       // time budget for sampling one kernel (warm-up excluded)
+
+  [[nodiscard]] static constexpr RunPolicy for_budget(Budget b) noexcept {
+    RunPolicy p;
+    p.budget = b;
+    switch (b) {
+      case Budget::quick:
+        p.warmup_s = 0.02; p.sample_s = 0.02; p.min_samples = 3; p.max_samples = 10; p.target_spread = 0.02;
+        p.max_time_s = 0.2;
+        break;
+      case Budget::normal:
+        break;
+      case Budget::thorough:
+        p.warmup_s = 0.5; p.sample_s = 0.2; p.min_samples = 10; p.max_samples = 100; p.target_spread = 0.005;
+        p.max_time_s = 8.0;
+        break;
+    }
+    return p;
+  }
+};
+
+}  // namespace probe

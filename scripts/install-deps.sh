@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages probe needs to build and test; quiet when all are present.
+# Usage: scripts/install-deps.sh [--build-only]
+set -euo pipefail
+
+build_pkgs=(cmake ninja-build g++ pkg-config libhwloc-dev hwloc libfmt-dev nlohmann-json3-dev libcli11-dev)
+test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev python3 python3-jsonschema binutils)
+pkgs=("${build_pkgs[@]}")
+[ "${1:-}" = "--build-only" ] || pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 2; }
+  sudo=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
