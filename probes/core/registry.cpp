@@ -1,1 +1,70 @@
-// placeholder until implemented
+#include "probe/registry.hpp"
+
+#include <exception>
+#include <fmt/format.h>
+
+#include "probe/engine.hpp"
+
+namespace probe {
+
+Enumeration enumerate(const std::vector<SourcedBackend>& backends) {
+  Enumeration out;
+  for (const auto& sb : backends) {
+    BackendStatus st;
+    st.source = sb.source;
+    try {
+      st.name = std::string(sb.backend->name());
+      const Availability a = sb.backend->availability();
+      st.available = a.available;
+      st.reason = a.reason;
+      st.version = a.version;
+      if (a.available) {
+        for (auto& d : sb.backend->devices()) {
+          if (!d) continue;
+          out.devices.push_back(DeviceHandle{sb.backend, std::move(d)});
+          ++st.devices;
+        }
+      }
+    } catch (const std::exception& e) {
+      st.available = false;
+      st.reason = fmt::format("enumeration failed: {}", e.what());
+    } catch (...) {
+      st.available = false;
+      st.reason = "enumeration failed: unknown exception";
+    }
+    out.backends.push_back(std::move(st));
+  }
+  return out;
+}
+
+Measurement measure_safely(Device& device, const KernelSpec& spec, const RunPolicy& policy,
+                           RunContext& ctx) noexcept {
+  const std::string started = utc_now_iso8601();
+  auto failed = [&](std::string reason) {
+    Measurement m;
+    m.spec = spec;
+    m.status = Status::failed;
+    m.reason = std::move(reason);
+    m.conditions.started_at = started;
+    m.conditions.finished_at = utc_now_iso8601();
+    return m;
+  };
+  try {
+    Measurement m = device.measure(spec, policy, ctx);
+    if (m.status == Status::ok && m.stats.samples.empty()) return failed("device reported ok without samples");
+    return m;
+  } catch (const std::exception& e) {
+    try {
+      return failed(fmt::format("exception from device: {}", e.what()));
+    } catch (...) {
+    }
+  } catch (...) {
+  }
+  try {
+    return failed("unknown exception from device");
+  } catch (...) {
+    return Measurement{};
+  }
+}
+
+}  // namespace probe

@@ -1,1 +1,29 @@
-// placeholder until implemented
+// Sample statistics. The median is the headline figure (robust to a stray slow sample); min and max are kept
+// so a reader can see the best run (what STREAM reports) and the worst.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "probe/measurement.hpp"
+
+namespace probe {
+
+Stats Stats::from_samples(std::vector<double> samples) {
+  Stats s;
+  s.samples = std::move(samples);
+  if (s.samples.empty()) return s;
+  std::vector<double> sorted = s.samples;
+  std::sort(sorted.begin(), sorted.end());
+  const std::size_t n = sorted.size();
+  s.min = sorted.front();
+  s.max = sorted.back();
+  s.median = (n % 2 == 1) ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+  s.mean = std::accumulate(sorted.begin(), sorted.end(), 0.0) / static_cast<double>(n);
+  double ss = 0;
+  for (double v : sorted) ss += (v - s.mean) * (v - s.mean);
+  s.stddev = n > 1 ? std::sqrt(ss / static_cast<double>(n - 1)) : 0.0;
+  s.rel_spread = s.median != 0 ? (s.max - s.min) / std::abs(s.median) : 0.0;
+  return s;
+}
+
+}  // namespace probe

@@ -1,1 +1,466 @@
-// placeholder
+// CPU backend: enumerates packages from hwloc, measures the clock with a dependent-add chain, runs each
+// kernel on one pinned thread per core through the shared engine, and states the theoretical peak at the
+// measured clock from the per-microarchitecture throughput table.
+#include "cpu_backend.hpp"
+
+#include <cpuid.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <numeric>
+
+#include "probe/engine.hpp"
+#include "probe/error.hpp"
+#include "uarch.hpp"
+#include "worker_pool.hpp"
+
+namespace probe::cpu {
+namespace {
+
+constexpr double kClockProbeSeconds = 0.01;
+
+KernelSpec compute_spec(std::string id, std::string title, DType t, std::string counting) {
+  return KernelSpec{std::move(id), std::move(title), t, Unit::ops_per_s, KernelClass::compute, std::move(counting)};
+}
+KernelSpec memory_spec(std::string id, std::string title, std::string counting) {
+  return KernelSpec{std::move(id), std::move(title), DType::fp64, Unit::bytes_per_s, KernelClass::memory,
+                    std::move(counting)};
+}
+
+bool running_under_hypervisor() noexcept {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid(1, &a, &b, &c, &d) == 0) return false;
+  return (c & (1u << 31)) != 0;  // CPUID.1:ECX[31], set by hypervisors for their guests
+}
+
+std::string feature_list(const CpuFeatures& f) {
+  std::vector<std::string_view> v;
+  auto add = [&](bool on, std::string_view n) {
+    if (on) v.push_back(n);
+  };
+  add(f.sse2, "sse2");
+  add(f.avx, "avx");
+  add(f.fma, "fma");
+  add(f.avx2, "avx2");
+  add(f.f16c, "f16c");
+  add(f.avx512f, "avx512f");
+  add(f.avx512bw, "avx512bw");
+  add(f.avx512vl, "avx512vl");
+  add(f.avx512dq, "avx512dq");
+  add(f.avx512_bf16, "avx512_bf16");
+  add(f.avx512_vnni, "avx512_vnni");
+  add(f.avx_vnni, "avx_vnni");
+  add(f.avx512_fp16, "avx512_fp16");
+  return fmt::format("{}", fmt::join(v, " "));
+}
+
+std::string human_bytes(std::uint64_t b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(b);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{} B", b) : fmt::format("{:.4g} {}", v, units[u]);
+}
+
+// Memory for the stream kernels: 2 MiB aligned so that transparent huge pages can back it (fewer TLB misses,
+// as a tuned STREAM gets), released with the device.
+struct ArrayBlock {
+  void* base = nullptr;
+  std::size_t bytes = 0;
+  ArrayBlock() = default;
+  explicit ArrayBlock(std::size_t n) : bytes(n) {
+    constexpr std::size_t kAlign = std::size_t{2} << 20;
+    const std::size_t rounded = (n + kAlign - 1) / kAlign * kAlign;
+    base = std::aligned_alloc(kAlign, rounded);
+    if (!base) throw SystemError(fmt::format("cannot allocate {} for the memory kernels", human_bytes(rounded)));
+    madvise(base, rounded, MADV_HUGEPAGE);
+    bytes = rounded;
+  }
+  ~ArrayBlock() { std::free(base); }
+  ArrayBlock(const ArrayBlock&) = delete;
+  ArrayBlock& operator=(const ArrayBlock&) = delete;
+};
+
+struct ClockReading {
+  double mean = 0, min = 0, max = 0;
+};
+
+ClockReading read_clock(WorkerPool& pool, double seconds) {
+  std::vector<double> hz(static_cast<std::size_t>(pool.size()));
+  pool.run([&](int i) { hz[static_cast<std::size_t>(i)] = measure_core_clock_hz(seconds); });
+  ClockReading r;
+  r.min = *std::min_element(hz.begin(), hz.end());
+  r.max = *std::max_element(hz.begin(), hz.end());
+  r.mean = std::accumulate(hz.begin(), hz.end(), 0.0) / static_cast<double>(hz.size());
+  return r;
+}
+
+class ComputeRunner final : public SampleRunner {
+ public:
+  ComputeRunner(WorkerPool& pool, const ComputeKernelInfo& info) : m_pool(pool), m_info(info) {
+    m_kernels.resize(static_cast<std::size_t>(pool.size()));
+    // Each thread draws its own operands in its own memory.
+    m_pool.run([&](int i) {
+      auto k = make_compute_kernel(m_info);
+      k->prepare(0x9e3779b97f4a7c15ull * static_cast<std::uint64_t>(i + 1));
+      m_kernels[static_cast<std::size_t>(i)] = std::move(k);
+    });
+  }
+  double run(std::uint64_t iterations) override {
+    return m_pool.run_timed([&](int i) { m_kernels[static_cast<std::size_t>(i)]->run(iterations); });
+  }
+  std::optional<std::string> verify(std::uint64_t iterations, bool) override {
+    std::vector<std::optional<std::string>> errors(m_kernels.size());
+    m_pool.run([&](int i) {
+      errors[static_cast<std::size_t>(i)] = m_kernels[static_cast<std::size_t>(i)]->verify(iterations);
+    });
+    for (std::size_t i = 0; i < errors.size(); ++i) {
+      if (errors[i]) return fmt::format("thread {} (PU {}): {}", i, m_pool.pus()[i], *errors[i]);
+    }
+    return std::nullopt;
+  }
+  double work(std::uint64_t iterations) const override {
+    return m_info.ops_per_iter() * static_cast<double>(iterations) * static_cast<double>(m_kernels.size());
+  }
+  void inject_error() { m_kernels.front()->inject_error(); }
+
+ private:
+  WorkerPool& m_pool;
+  const ComputeKernelInfo& m_info;
+  std::vector<std::unique_ptr<ComputeKernel>> m_kernels;
+};
+
+class MemoryRunner final : public SampleRunner {
+ public:
+  MemoryRunner(WorkerPool& pool, const MemoryKernelInfo& info, const StreamArrays& arrays)
+      : m_pool(pool), m_info(info), m_arrays(arrays) {
+    const auto threads = static_cast<std::size_t>(pool.size());
+    m_kernels.resize(threads);
+    // Slices are multiples of 64 elements (whole cache lines, whole vectors); the first-touching thread owns it.
+    const std::size_t per = m_arrays.n / threads / 64 * 64;
+    m_pool.run([&](int i) {
+      const auto u = static_cast<std::size_t>(i);
+      auto k = make_memory_kernel(m_info);
+      k->init(m_arrays, u * per, (u + 1) * per, 0x2545F4914F6CDD1Dull * (u + 1));
+      m_kernels[u] = std::move(k);
+    });
+    m_elements = per * threads;
+  }
+  double run(std::uint64_t passes) override {
+    return m_pool.run_timed([&](int i) { m_kernels[static_cast<std::size_t>(i)]->run(passes); });
+  }
+  std::optional<std::string> verify(std::uint64_t passes, bool final) override {
+    if (!final) return std::nullopt;  // a full check is another pass over memory: once, after the last sample
+    std::vector<std::optional<std::string>> errors(m_kernels.size());
+    m_pool.run([&](int i) {
+      errors[static_cast<std::size_t>(i)] = m_kernels[static_cast<std::size_t>(i)]->verify(passes);
+    });
+    for (std::size_t i = 0; i < errors.size(); ++i) {
+      if (errors[i]) return fmt::format("thread {} (PU {}): {}", i, m_pool.pus()[i], *errors[i]);
+    }
+    return std::nullopt;
+  }
+  double work(std::uint64_t passes) const override {
+    return static_cast<double>(passes) * static_cast<double>(m_elements) * m_info.counted_bytes_per_elem;
+  }
+  [[nodiscard]] std::size_t elements() const noexcept { return m_elements; }
+
+ private:
+  WorkerPool& m_pool;
+  const MemoryKernelInfo& m_info;
+  StreamArrays m_arrays;
+  std::vector<std::unique_ptr<MemoryKernel>> m_kernels;
+  std::size_t m_elements = 0;
+};
+
+class CpuDevice final : public Device {
+ public:
+  CpuDevice(std::shared_ptr<const Topology> topology, const CpuPackage& package, std::uint64_t llc_total,
+            const CpuOptions& options, const CpuFeatures& features)
+      : m_topology(std::move(topology)), m_package(package), m_options(options), m_features(features) {
+    m_uarch = UarchTable::builtin().find(features.vendor, features.family, features.model);
+    m_pus = package.core_first_pu;
+    if (m_options.threads && *m_options.threads > 0 && *m_options.threads < static_cast<int>(m_pus.size())) {
+      m_pus.resize(static_cast<std::size_t>(*m_options.threads));
+    }
+    // STREAM's rule: each array at least 4x the sum of all last-level caches.
+    m_array_bytes = m_options.array_bytes.value_or(std::max<std::uint64_t>(4 * llc_total, 64ull << 20));
+    m_llc_total = llc_total;
+
+    m_info.id = fmt::format("cpu{}", package.index);
+    m_info.backend = "cpu";
+    m_info.kind = "cpu";
+    m_info.name = !package.model_name.empty() ? package.model_name : features.brand;
+    m_info.vendor = !package.vendor.empty() ? package.vendor : features.vendor;
+    m_info.arch = m_uarch ? m_uarch->id : fmt::format("x86-64 family {} model {}", features.family, features.model);
+    m_info.units = package.cores;
+    m_info.unit_name = "cores";
+    auto& p = m_info.properties;
+    p.emplace_back("cpuid_brand", features.brand);
+    p.emplace_back("family_model_stepping",
+                   fmt::format("{} / {} / {} (0x{:x} / 0x{:x})", features.family, features.model, features.stepping,
+                               features.family, features.model));
+    p.emplace_back("microarchitecture", m_uarch ? m_uarch->name : "not in data/cpu_uarch.json");
+    p.emplace_back("cores", std::to_string(package.cores));
+    p.emplace_back("hardware_threads", std::to_string(package.threads));
+    p.emplace_back("measurement_threads", fmt::format("{} (one per core, pinned)", m_pus.size()));
+    p.emplace_back("last_level_cache", human_bytes(package.llc_bytes));
+    p.emplace_back("isa", feature_list(features));
+    p.emplace_back("isa_cap", std::string(to_string(m_options.isa_cap)));
+    if (running_under_hypervisor()) {
+      m_info.partial = true;
+      m_info.partial_reason = "virtual machine: the visible cores may be part of a larger physical package";
+    }
+    if (m_pus.size() < package.core_first_pu.size()) {
+      m_info.partial = true;
+      m_info.partial_reason = fmt::format("measured with {} of {} cores (--threads)", m_pus.size(),
+                                          package.core_first_pu.size());
+    }
+  }
+
+  const DeviceInfo& info() const noexcept override { return m_info; }
+  std::span<const KernelSpec> kernels() const noexcept override { return cpu_kernel_specs(); }
+
+  Measurement measure(const KernelSpec& spec, const RunPolicy& policy, RunContext& ctx) override {
+    Measurement m;
+    m.spec = spec;
+    m.conditions.started_at = utc_now_iso8601();
+    const auto t0 = std::chrono::steady_clock::now();
+    if (spec.kind == KernelClass::compute) {
+      measure_compute(m, policy, ctx);
+    } else {
+      measure_memory(m, policy, ctx);
+    }
+    m.conditions.finished_at = utc_now_iso8601();
+    m.conditions.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return m;
+  }
+
+ private:
+  WorkerPool& pool() {
+    if (!m_pool) m_pool = std::make_unique<WorkerPool>(*m_topology, m_pus);
+    return *m_pool;
+  }
+
+  void fill_common(Measurement& m, WorkerPool& p) {
+    m.conditions.threads = p.size();
+    m.conditions.pus = p.pus();
+    for (const auto& e : p.bind_errors()) m.conditions.notes.emplace_back("placement", e);
+  }
+
+  void record_clock(Measurement& m, const ClockReading& before, const ClockReading& after) {
+    m.conditions.clock_hz = 0.5 * (before.mean + after.mean);
+    m.conditions.clock_hz_min = std::min(before.min, after.min);
+    m.conditions.clock_hz_max = std::max(before.max, after.max);
+    m.conditions.clock_source =
+        "dependent integer-add chain on every measuring thread, just before and just after sampling "
+        "(mean of the two)";
+  }
+
+  void apply_outcome(Measurement& m, SamplingOutcome&& o, double work_per_iter) {
+    m.conditions.iterations = o.iterations;
+    m.conditions.work_per_sample = work_per_iter;
+    m.conditions.warmup_s = o.warmup_s;
+    m.conditions.notes.emplace_back("spread_target_met", o.spread_met ? "yes" : "no (time or sample budget spent)");
+    if (!o.ok) {
+      m.status = Status::failed;
+      m.reason = std::move(o.failure);
+      return;
+    }
+    m.status = Status::ok;
+    m.stats = std::move(o.stats);
+  }
+
+  void measure_compute(Measurement& m, const RunPolicy& policy, RunContext& ctx) {
+    const ComputeKernelInfo* k = select_compute_kernel(m.spec.id, m_features, m_options.isa_cap);
+    if (!k) {
+      m.status = Status::skipped;
+      m.reason = skip_reason(m.spec.id);
+      return;
+    }
+    m.variant = std::string(k->variant);
+    m.conditions.notes.emplace_back("instruction", std::string(k->instruction));
+    m.conditions.notes.emplace_back("counting", std::string(k->counting));
+    ctx.progress(fmt::format("{} {} ({})", m_info.id, m.spec.id, k->variant));
+    WorkerPool& p = pool();
+    fill_common(m, p);
+    const double probe_s = policy.budget == Budget::quick ? kClockProbeSeconds / 2 : kClockProbeSeconds;
+    const ClockReading before = read_clock(p, probe_s);
+    ComputeRunner runner(p, *k);
+    SamplingOutcome o = run_sampling(runner, policy);
+    const ClockReading after = read_clock(p, probe_s);
+    record_clock(m, before, after);
+    const double work = runner.work(o.iterations);
+    apply_outcome(m, std::move(o), work);
+    set_theoretical(m, *k, p.size());
+  }
+
+  std::string skip_reason(std::string_view id) const {
+    for (const ComputeKernelInfo* v : compute_kernel_variants()) {
+      if (v->id == id && is_supported(*v, m_features)) {
+        return fmt::format("the {} variant is above the ISA cap --cpu-isa {}", v->variant,
+                           to_string(m_options.isa_cap));
+      }
+    }
+    if (id == "fma.fp16") return "no native FP16 arithmetic on this CPU (needs AVX512_FP16)";
+    if (id == "dot.bf16") return "no BF16 dot-product instruction on this CPU (needs AVX512_BF16)";
+    if (id == "dot.int8") return "no INT8 dot-product instruction on this CPU (needs AVX512_VNNI or AVX-VNNI)";
+    return "no variant of this kernel runs on this CPU";
+  }
+
+  void set_theoretical(Measurement& m, const ComputeKernelInfo& k, int threads) {
+    if (m.conditions.clock_hz <= 0) return;
+    if (!m_uarch) {
+      m.theoretical_basis = fmt::format("unknown: {} family {} model {} is not in data/cpu_uarch.json",
+                                        m_features.vendor, m_features.family, m_features.model);
+      return;
+    }
+    const std::string key = fmt::format("{}/{}", k.id, k.variant);
+    const auto it = m_uarch->throughput.find(key);
+    if (it == m_uarch->throughput.end()) {
+      m.theoretical_basis = fmt::format("unknown: no throughput for {} on {} in data/cpu_uarch.json", key,
+                                        m_uarch->name);
+      return;
+    }
+    const double per_cycle_ops = it->second.per_cycle * k.ops_per_instr;
+    m.theoretical = threads * per_cycle_ops * m.conditions.clock_hz;
+    m.theoretical_basis =
+        fmt::format("{} cores × {:g} {}/cycle ({:g} × {} per cycle, {}) × {:.3f} GHz measured", threads,
+                    per_cycle_ops, m.spec.dtype == DType::int8 ? "OP" : "FLOP", it->second.per_cycle,
+                    k.instruction, it->second.source, m.conditions.clock_hz / 1e9);
+  }
+
+  void measure_memory(Measurement& m, const RunPolicy& policy, RunContext& ctx) {
+    const MemoryKernelInfo* k = select_memory_kernel(m.spec.id, m_features, m_options.isa_cap);
+    if (!k) {
+      m.status = Status::skipped;
+      m.reason = "no variant of this kernel runs on this CPU";
+      return;
+    }
+    m.variant = std::string(k->variant);
+    m.conditions.notes.emplace_back("counting", std::string(k->counting));
+    m.conditions.notes.emplace_back("stores", k->nontemporal ? "non-temporal (streaming)" : "regular");
+    ctx.progress(fmt::format("{} {} ({})", m_info.id, m.spec.id, k->variant));
+    WorkerPool& p = pool();
+    fill_common(m, p);
+    const StreamArrays arrays = stream_arrays();
+    const double probe_s = policy.budget == Budget::quick ? kClockProbeSeconds / 2 : kClockProbeSeconds;
+    const ClockReading before = read_clock(p, probe_s);
+    MemoryRunner runner(p, *k, arrays);
+    m.conditions.working_set_bytes = static_cast<std::uint64_t>(runner.elements()) * sizeof(double) *
+                                     static_cast<std::uint64_t>(k->arrays);
+    m.conditions.notes.emplace_back("array_bytes", std::to_string(runner.elements() * sizeof(double)));
+    if (runner.elements() * sizeof(double) < 4 * m_llc_total) {
+      m.conditions.notes.emplace_back(
+          "warning", fmt::format("arrays of {} are under 4x the last-level caches ({}): part of the traffic may "
+                                 "be served from cache",
+                                 human_bytes(runner.elements() * sizeof(double)), human_bytes(4 * m_llc_total)));
+    }
+    SamplingOutcome o = run_sampling(runner, policy);
+    const ClockReading after = read_clock(p, probe_s);
+    record_clock(m, before, after);
+    const double work = runner.work(o.iterations);
+    apply_outcome(m, std::move(o), work);
+    if (m.ok() && k->write_allocate_bytes_per_elem > 0) {
+      const double factor = static_cast<double>(k->counted_bytes_per_elem + k->write_allocate_bytes_per_elem) /
+                            k->counted_bytes_per_elem;
+      m.derived.push_back(DerivedFigure{
+          "with_write_allocate", m.stats.median * factor,
+          fmt::format("median × {}/{}: regular stores first read each destination line (write-allocate)",
+                      k->counted_bytes_per_elem + k->write_allocate_bytes_per_elem, k->counted_bytes_per_elem)});
+    }
+    m.theoretical_basis = "not computed: the DIMM configuration is not known to probe";
+  }
+
+  StreamArrays stream_arrays() {
+    if (!m_block) {
+      const std::size_t per_array = static_cast<std::size_t>(m_array_bytes) / 4096 * 4096;
+      m_block = std::make_unique<ArrayBlock>(3 * per_array);
+      auto* base = static_cast<char*>(m_block->base);
+      m_arrays = StreamArrays{reinterpret_cast<double*>(base), reinterpret_cast<double*>(base + per_array),
+                              reinterpret_cast<double*>(base + 2 * per_array), per_array / sizeof(double)};
+    }
+    return m_arrays;
+  }
+
+  std::shared_ptr<const Topology> m_topology;
+  CpuPackage m_package;
+  CpuOptions m_options;
+  CpuFeatures m_features;
+  const Uarch* m_uarch = nullptr;
+  std::vector<int> m_pus;
+  std::uint64_t m_array_bytes = 0, m_llc_total = 0;
+  DeviceInfo m_info;
+  std::unique_ptr<WorkerPool> m_pool;
+  std::unique_ptr<ArrayBlock> m_block;
+  StreamArrays m_arrays;
+};
+
+class CpuBackend final : public Backend {
+ public:
+  CpuBackend(std::shared_ptr<const Topology> topology, CpuOptions options)
+      : m_topology(std::move(topology)), m_options(options) {}
+  std::string_view name() const noexcept override { return "cpu"; }
+  Availability availability() noexcept override {
+    Availability a;
+    a.available = true;
+    try {
+      a.version = fmt::format("built in; hwloc {}", m_topology->inventory().hwloc_version);
+    } catch (...) {
+      a.version = "built in";
+    }
+    if (!m_topology->is_this_system()) {
+      a.available = false;
+      a.reason = "the topology was loaded from XML: this is not the machine probe runs on";
+    }
+    return a;
+  }
+  std::vector<std::unique_ptr<Device>> devices() override {
+    const Inventory inv = m_topology->inventory();
+    const CpuFeatures features = detect_features();
+    std::uint64_t llc_total = 0;
+    for (const auto& pkg : inv.packages) llc_total += pkg.llc_bytes;
+    std::vector<std::unique_ptr<Device>> out;
+    for (const auto& pkg : inv.packages) {
+      if (pkg.core_first_pu.empty()) continue;
+      out.push_back(std::make_unique<CpuDevice>(m_topology, pkg, llc_total, m_options, features));
+    }
+    return out;
+  }
+
+ private:
+  std::shared_ptr<const Topology> m_topology;
+  CpuOptions m_options;
+};
+
+}  // namespace
+
+const std::vector<KernelSpec>& cpu_kernel_specs() {
+  static const std::vector<KernelSpec> specs{
+      compute_spec("fma.fp64", "FP64 FMA", DType::fp64, "2 FLOP per FMA lane"),
+      compute_spec("fma.fp32", "FP32 FMA", DType::fp32, "2 FLOP per FMA lane"),
+      compute_spec("fma.fp16", "FP16 FMA", DType::fp16, "2 FLOP per FMA lane"),
+      compute_spec("dot.bf16", "BF16 dot product, FP32 accumulate", DType::bf16, "2 FLOP per BF16 multiply-add"),
+      compute_spec("dot.int8", "INT8 dot product, INT32 accumulate", DType::int8, "2 OP per 8-bit multiply-add"),
+      memory_spec("mem.read", "Read (sum)", "STREAM: 8 B per element read"),
+      memory_spec("mem.write", "Write", "STREAM: 8 B per element written; write-allocate not counted"),
+      memory_spec("mem.write.nt", "Write, non-temporal", "STREAM: 8 B per element written"),
+      memory_spec("mem.copy", "Copy a=b", "STREAM: 16 B per element; write-allocate not counted"),
+      memory_spec("mem.copy.nt", "Copy a=b, non-temporal", "STREAM: 16 B per element"),
+      memory_spec("mem.triad", "Triad a=b+s·c", "STREAM: 24 B per element; write-allocate not counted"),
+      memory_spec("mem.triad.nt", "Triad a=b+s·c, non-temporal", "STREAM: 24 B per element"),
+  };
+  return specs;
+}
+
+std::unique_ptr<Backend> make_cpu_backend(std::shared_ptr<const Topology> topology, CpuOptions options) {
+  return std::make_unique<CpuBackend>(std::move(topology), options);
+}
+
+}  // namespace probe::cpu

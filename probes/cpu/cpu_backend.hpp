@@ -1,0 +1,24 @@
+#pragma once
+// The built-in CPU backend: one device per CPU package, one thread per core pinned through hwloc.
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "kernels/cpu/cpu_kernels.hpp"
+#include "probe/device.hpp"
+#include "probe/inventory.hpp"
+
+namespace probe::cpu {
+
+struct CpuOptions {
+  Isa isa_cap = Isa::avx512;                // measure no ISA above this (--cpu-isa)
+  std::optional<int> threads;               // threads per package (default: one per core)
+  std::optional<std::uint64_t> array_bytes; // memory kernels: bytes per array (default: 4 × all last-level caches)
+};
+
+[[nodiscard]] std::unique_ptr<Backend> make_cpu_backend(std::shared_ptr<const Topology> topology, CpuOptions options);
+
+// The kernel specs every CPU device lists, in report order.
+[[nodiscard]] const std::vector<KernelSpec>& cpu_kernel_specs();
+
+}  // namespace probe::cpu

@@ -1,0 +1,91 @@
+#include "worker_pool.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <barrier>
+#include <fmt/format.h>
+
+namespace probe::cpu {
+
+WorkerPool::WorkerPool(const Topology& topology, std::vector<int> pus) : m_pus(std::move(pus)) {
+  std::vector<std::string> errors(m_pus.size());
+  std::barrier ready(static_cast<std::ptrdiff_t>(m_pus.size() + 1));
+  for (std::size_t i = 0; i < m_pus.size(); ++i) {
+    m_threads.emplace_back([this, i, &topology, &errors, &ready] {
+      try {
+        topology.bind_current_thread(m_pus[i]);
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+      ready.arrive_and_wait();
+      loop(static_cast<int>(i));
+    });
+  }
+  ready.arrive_and_wait();
+  for (auto& e : errors) {
+    if (!e.empty()) m_bind_errors.push_back(std::move(e));
+  }
+}
+
+WorkerPool::~WorkerPool() {
+  {
+    std::lock_guard lock(m_mutex);
+    m_stop = true;
+  }
+  m_wake.notify_all();
+  for (auto& t : m_threads) t.join();
+}
+
+void WorkerPool::loop(int index) {
+  std::uint64_t seen = 0;
+  for (;;) {
+    const std::function<void(int)>* job = nullptr;
+    {
+      std::unique_lock lock(m_mutex);
+      m_wake.wait(lock, [&] { return m_stop || m_generation != seen; });
+      if (m_stop) return;
+      seen = m_generation;
+      job = m_job;
+    }
+    std::exception_ptr error;
+    try {
+      (*job)(index);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    {
+      std::lock_guard lock(m_mutex);
+      if (error && !m_error) m_error = error;
+      if (--m_remaining == 0) m_done.notify_one();
+    }
+  }
+}
+
+void WorkerPool::run(const std::function<void(int)>& job) {
+  std::unique_lock lock(m_mutex);
+  m_job = &job;
+  m_remaining = size();
+  m_error = nullptr;
+  ++m_generation;
+  m_wake.notify_all();
+  m_done.wait(lock, [&] { return m_remaining == 0; });
+  m_job = nullptr;
+  if (m_error) std::rethrow_exception(std::exchange(m_error, nullptr));
+}
+
+double WorkerPool::run_timed(const std::function<void(int)>& body) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<Clock::time_point> start(m_threads.size()), end(m_threads.size());
+  std::barrier sync(static_cast<std::ptrdiff_t>(m_threads.size()));
+  run([&](int i) {
+    sync.arrive_and_wait();
+    start[static_cast<std::size_t>(i)] = Clock::now();
+    body(i);
+    end[static_cast<std::size_t>(i)] = Clock::now();
+  });
+  const auto first = *std::min_element(start.begin(), start.end());
+  const auto last = *std::max_element(end.begin(), end.end());
+  return std::chrono::duration<double>(last - first).count();
+}
+
+}  // namespace probe::cpu

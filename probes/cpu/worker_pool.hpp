@@ -1,0 +1,49 @@
+#pragma once
+// One pinned thread per core, kept for a whole measurement so that placement and first-touch pages stay put.
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "probe/inventory.hpp"
+
+namespace probe::cpu {
+
+class WorkerPool {
+ public:
+  // One worker per PU (OS index). Binding failures are recorded, not fatal: the figures are then unpinned.
+  WorkerPool(const Topology& topology, std::vector<int> pus);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  [[nodiscard]] int size() const noexcept { return static_cast<int>(m_threads.size()); }
+  [[nodiscard]] const std::vector<int>& pus() const noexcept { return m_pus; }
+  [[nodiscard]] const std::vector<std::string>& bind_errors() const noexcept { return m_bind_errors; }
+
+  // Runs job(worker index) on every worker and waits; rethrows the first exception a job threw.
+  void run(const std::function<void(int)>& job);
+  // Runs body(i) on every worker, started together at a barrier; returns the seconds from the first start to
+  // the last finish (the union, so threads that straggle count against the figure, not for it).
+  double run_timed(const std::function<void(int)>& body);
+
+ private:
+  void loop(int index);
+
+  std::vector<int> m_pus;
+  std::vector<std::string> m_bind_errors;
+  std::vector<std::thread> m_threads;
+  std::mutex m_mutex;
+  std::condition_variable m_wake, m_done;
+  const std::function<void(int)>* m_job = nullptr;
+  std::uint64_t m_generation = 0;
+  int m_remaining = 0;
+  bool m_stop = false;
+  std::exception_ptr m_error;
+};
+
+}  // namespace probe::cpu

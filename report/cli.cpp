@@ -1,0 +1,286 @@
+#include "cli.hpp"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fmt/format.h>
+#include <fnmatch.h>
+#include <iostream>
+#include <set>
+
+#include "cpu_backend.hpp"
+#include "json_io.hpp"
+#include "printer.hpp"
+#include "probe/engine.hpp"
+#include "probe/error.hpp"
+#include "probe/plugin_loader.hpp"
+#include "probe/registry.hpp"
+#include "probe/version.hpp"
+
+namespace probe::cli {
+namespace {
+
+constexpr const char* kFooter = R"(Exit status:
+  0  success
+  1  a measurement failed (its reason is in the report)
+  2  usage or input error (a one-line message says what was wrong)
+
+Kernels: fma.fp64 fma.fp32 fma.fp16 dot.bf16 dot.int8 mem.read mem.write mem.write.nt
+         mem.copy mem.copy.nt mem.triad mem.triad.nt   (globs allowed: --kernels 'fma.*,mem.triad*')
+Plugins: probe_backend_*.so from --plugin-dir, $PROBE_PLUGIN_PATH, <exe>/../lib/probe/plugins.)";
+
+struct Options {
+  bool report = false, list = false, quick = false, thorough = false, no_plugins = false, no_progress = false;
+  std::string json_file, format = "text", kernels, devices, cpu_isa = "avx512", mem_size, topology_xml;
+  std::vector<std::string> plugin_dirs;
+  int threads = 0;
+};
+
+std::uint64_t parse_size(const std::string& s) {
+  std::size_t pos = 0;
+  double v = 0;
+  try {
+    v = std::stod(s, &pos);
+  } catch (...) {
+    throw InputError(fmt::format("--mem-size: '{}' is not a size (examples: 512M, 2G, 1073741824)", s));
+  }
+  std::string suffix = s.substr(pos);
+  double mult = 1;
+  if (suffix == "" || suffix == "B") mult = 1;
+  else if (suffix == "K" || suffix == "KiB") mult = 1024.0;
+  else if (suffix == "M" || suffix == "MiB") mult = 1024.0 * 1024;
+  else if (suffix == "G" || suffix == "GiB") mult = 1024.0 * 1024 * 1024;
+  else throw InputError(fmt::format("--mem-size: unknown suffix '{}' in '{}' (use K, M or G)", suffix, s));
+  const double bytes = v * mult;
+  if (!(bytes >= 1 << 20)) throw InputError(fmt::format("--mem-size: '{}' is below the minimum of 1M", s));
+  return static_cast<std::uint64_t>(bytes);
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const std::size_t end = s.find(',', start);
+    std::string item = s.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!item.empty()) out.push_back(item);
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+bool matches_any(const std::vector<std::string>& patterns, const std::string& id) {
+  if (patterns.empty()) return true;
+  for (const auto& p : patterns) {
+    if (fnmatch(p.c_str(), id.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+std::string exe_path(const char* argv0) {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(argv0) : p.string();
+}
+
+// A single line on stderr, rewritten in place; only when stderr is a terminal.
+class Progress {
+ public:
+  explicit Progress(bool enabled) : m_enabled(enabled) {}
+  ~Progress() { clear(); }
+  void show(std::string_view text) {
+    if (!m_enabled) return;
+    std::fprintf(stderr, "\r\033[K%.*s", static_cast<int>(text.size()), text.data());
+    std::fflush(stderr);
+    m_shown = true;
+  }
+  void clear() {
+    if (m_enabled && m_shown) std::fputs("\r\033[K", stderr);
+    m_shown = false;
+  }
+
+ private:
+  bool m_enabled;
+  bool m_shown = false;
+};
+
+int run(const Options& o, const std::string& command, const char* argv0) {
+  const RunPolicy policy = RunPolicy::for_budget(o.quick ? Budget::quick : o.thorough ? Budget::thorough : Budget::normal);
+  const auto format = report::format_from_string(o.format);
+  if (!format) throw InputError(fmt::format("--format: '{}' is not one of text, json", o.format));
+  const auto isa = cpu::isa_from_string(o.cpu_isa);
+  if (!isa) throw InputError(fmt::format("--cpu-isa: '{}' is not one of avx512, avx2, sse2", o.cpu_isa));
+
+  cpu::CpuOptions cpu_options;
+  cpu_options.isa_cap = *isa;
+  if (o.threads != 0) cpu_options.threads = o.threads;
+  if (!o.mem_size.empty()) cpu_options.array_bytes = parse_size(o.mem_size);
+
+  report::Report rep;
+  rep.tool_version = kVersion;
+  rep.command = command;
+  rep.budget = std::string(to_string(policy.budget));
+  rep.started_at = utc_now_iso8601();
+
+  Topology::Options topo_options;
+  if (!o.topology_xml.empty()) topo_options.xml_path = o.topology_xml;
+  auto topology = std::make_shared<const Topology>(topo_options);
+  rep.inventory = topology->inventory();
+
+  std::vector<SourcedBackend> backends;
+  backends.push_back({std::shared_ptr<Backend>(cpu::make_cpu_backend(topology, cpu_options)), "built-in"});
+  if (!o.no_plugins) {
+    std::vector<std::filesystem::path> dirs(o.plugin_dirs.begin(), o.plugin_dirs.end());
+    for (auto& d : default_plugin_dirs(exe_path(argv0))) dirs.push_back(std::move(d));
+    PluginScan scan = load_plugins(dirs);
+    for (auto& lb : scan.backends) backends.push_back({lb.backend, lb.record.path});
+    rep.plugins = std::move(scan.records);
+  }
+  Enumeration en = enumerate(backends);
+  rep.backends = en.backends;
+
+  const std::vector<std::string> kernel_patterns = split_list(o.kernels);
+  const std::vector<std::string> device_patterns = split_list(o.devices);
+  // A filter that selects nothing is a usage error, not an empty report.
+  for (const auto& p : kernel_patterns) {
+    bool hit = false;
+    std::set<std::string> known;
+    for (const auto& h : en.devices) {
+      for (const auto& k : h.device->kernels()) {
+        known.insert(k.id);
+        hit |= fnmatch(p.c_str(), k.id.c_str(), 0) == 0;
+      }
+    }
+    if (!hit && !en.devices.empty()) {
+      throw InputError(fmt::format("--kernels: '{}' matches no kernel (known: {})", p, fmt::join(known, ", ")));
+    }
+  }
+  for (const auto& p : device_patterns) {
+    bool hit = false;
+    std::vector<std::string> known;
+    for (const auto& h : en.devices) {
+      known.push_back(h.device->info().id);
+      hit |= fnmatch(p.c_str(), h.device->info().id.c_str(), 0) == 0;
+    }
+    if (!hit) {
+      throw InputError(fmt::format("--device: '{}' matches no device (found: {})", p,
+                                   known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));
+    }
+  }
+
+  if (!o.list) {
+    Progress progress(!o.no_progress && ::isatty(STDERR_FILENO) == 1);
+    RunContext ctx;
+    std::size_t total = 0, done = 0;
+    for (const auto& h : en.devices) {
+      if (!matches_any(device_patterns, h.device->info().id)) continue;
+      for (const auto& k : h.device->kernels()) total += matches_any(kernel_patterns, k.id) ? 1 : 0;
+    }
+    for (auto& h : en.devices) {
+      if (!matches_any(device_patterns, h.device->info().id)) continue;
+      report::DeviceReport dr;
+      dr.info = h.device->info();
+      for (const auto& k : h.device->kernels()) {
+        if (!matches_any(kernel_patterns, k.id)) continue;
+        ++done;
+        ctx.progress = [&](std::string_view what) { progress.show(fmt::format("probe [{}/{}] {}", done, total, what)); };
+        progress.show(fmt::format("probe [{}/{}] {} {}", done, total, dr.info.id, k.id));
+        dr.measurements.push_back(measure_safely(*h.device, k, policy, ctx));
+      }
+      rep.devices.push_back(std::move(dr));
+    }
+    progress.clear();
+  } else {
+    for (const auto& h : en.devices) {
+      if (matches_any(device_patterns, h.device->info().id)) rep.devices.push_back({h.device->info(), {}});
+    }
+  }
+  rep.unmeasured = report::unmeasured_accelerators(rep.inventory, rep.devices, rep.backends);
+  rep.conventions = report::standard_conventions();
+  rep.finished_at = utc_now_iso8601();
+
+  if (!o.json_file.empty()) report::write_file_atomically(o.json_file, report::to_json_text(rep));
+  if (o.list && *format == report::Format::text) {
+    std::string out = report::render_inventory(rep);
+    out += "\nDevices and kernels\n";
+    for (const auto& h : en.devices) {
+      if (!matches_any(device_patterns, h.device->info().id)) continue;
+      std::vector<std::string> ids;
+      for (const auto& k : h.device->kernels()) ids.push_back(k.id);
+      out += fmt::format("  {:<8}{} ({}): {}\n", h.device->info().id, h.device->info().name, h.device->info().arch,
+                         fmt::join(ids, " "));
+    }
+    std::cout << out;
+  } else {
+    std::cout << report::make_printer(*format)->render(rep);
+  }
+  std::cout.flush();
+  return rep.any_failed() ? kExitMeasurementFailed : kExitOk;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"probe — measures what a node's CPUs and accelerators can really do, and states it in the terms "
+               "export controls use (TPP, bandwidth).",
+               "probe"};
+  app.footer(kFooter);
+  app.set_version_flag("--version", std::string("probe ") + kVersion, "Print the version and exit");
+  Options o;
+  app.add_flag("--report", o.report, "Inventory, measure every device, print the report (the default action)");
+  auto* list = app.add_flag("--list", o.list, "Inventory and devices with their kernels; measure nothing");
+  auto* quick = app.add_flag("--quick", o.quick, "Short budget: a few samples per kernel (about 5 s on 2 cores)");
+  auto* thorough = app.add_flag("--thorough", o.thorough, "Long budget: more samples, tighter spread target");
+  quick->excludes(thorough);
+  app.add_option("--json", o.json_file, "Also write the JSON report to FILE (written atomically)")->type_name("FILE");
+  app.add_option("--format", o.format, "Standard-output format: text (default) or json")->type_name("FMT");
+  app.add_option("--kernels", o.kernels, "Only these kernels: comma-separated ids or globs")->type_name("LIST");
+  app.add_option("--device", o.devices, "Only these devices: comma-separated ids or globs (cpu0, cuda*)")
+      ->type_name("LIST");
+  app.add_option("--cpu-isa", o.cpu_isa, "Highest CPU code path to use: avx512 (default), avx2 or sse2")
+      ->type_name("ISA");
+  app.add_option("--threads", o.threads, "CPU threads per package (default: one per core)")
+      ->type_name("N")
+      ->check(CLI::Range(1, 1 << 20));
+  app.add_option("--mem-size", o.mem_size,
+                 "Bytes per array for the CPU memory kernels (default: 4x the last-level caches; e.g. 512M, 2G)")
+      ->type_name("SIZE");
+  app.add_option("--plugin-dir", o.plugin_dirs, "Also look for backend plugins in DIR (repeatable)")->type_name("DIR");
+  auto* noplug = app.add_flag("--no-plugins", o.no_plugins, "Load no backend plugins (the CPU backend is built in)");
+  noplug->excludes(app.get_option("--plugin-dir"));
+  app.add_option("--topology", o.topology_xml,
+                 "Read the node's topology from an hwloc XML file (another node's inventory; nothing is measured "
+                 "on the CPU then)")
+      ->type_name("FILE");
+  app.add_flag("--no-progress", o.no_progress, "No progress line on stderr (it is shown only on a terminal anyway)");
+  list->excludes(quick)->excludes(thorough);
+
+  std::string command = "probe";
+  for (int i = 1; i < argc; ++i) command += fmt::format(" {}", argv[i]);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "probe: " << e.what() << " (see probe --help)\n";
+    return kExitUsage;
+  }
+  if (o.report && o.list) {
+    std::cerr << "probe: --report and --list exclude each other (see probe --help)\n";
+    return kExitUsage;
+  }
+  try {
+    return run(o, command, argv[0]);
+  } catch (const InputError& e) {
+    std::cerr << "probe: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "probe: internal error: " << e.what() << "\n";
+    return kExitMeasurementFailed;
+  }
+}
+
+}  // namespace probe::cli

@@ -1,0 +1,415 @@
+#include "json_io.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+#include <fstream>
+
+#include "probe/error.hpp"
+
+namespace probe::report {
+namespace {
+
+using nlohmann::json;
+
+// Reading: every accessor names the field path it failed on.
+class Reader {
+ public:
+  Reader(const json& j, std::string source, std::string path) : m_j(j), m_source(std::move(source)), m_path(std::move(path)) {}
+
+  [[noreturn]] void fail(std::string_view field, std::string_view what) const {
+    throw InputError(fmt::format("{}: field '{}{}{}': {}", m_source, m_path, m_path.empty() ? "" : ".", field, what));
+  }
+  const json& at(std::string_view field) const {
+    if (!m_j.is_object()) fail(field, "parent is not an object");
+    auto it = m_j.find(std::string(field));
+    if (it == m_j.end()) fail(field, "missing");
+    return *it;
+  }
+  bool has(std::string_view field) const { return m_j.is_object() && m_j.contains(std::string(field)); }
+  std::string str(std::string_view field) const {
+    const json& v = at(field);
+    if (!v.is_string()) fail(field, fmt::format("expected a string, found {}", v.type_name()));
+    return v.get<std::string>();
+  }
+  std::string str_or(std::string_view field, std::string def) const { return has(field) ? str(field) : def; }
+  double num(std::string_view field) const {
+    const json& v = at(field);
+    if (!v.is_number()) fail(field, fmt::format("expected a number, found {}", v.type_name()));
+    return v.get<double>();
+  }
+  template <typename I>
+  I integer(std::string_view field) const {
+    const json& v = at(field);
+    if (!v.is_number_integer()) fail(field, fmt::format("expected an integer, found {}", v.type_name()));
+    return v.get<I>();
+  }
+  bool boolean(std::string_view field) const {
+    const json& v = at(field);
+    if (!v.is_boolean()) fail(field, fmt::format("expected true or false, found {}", v.type_name()));
+    return v.get<bool>();
+  }
+  Reader obj(std::string_view field) const {
+    const json& v = at(field);
+    if (!v.is_object()) fail(field, fmt::format("expected an object, found {}", v.type_name()));
+    return Reader(v, m_source, child(field));
+  }
+  template <typename F>
+  void each(std::string_view field, F&& f) const {
+    const json& v = at(field);
+    if (!v.is_array()) fail(field, fmt::format("expected an array, found {}", v.type_name()));
+    for (std::size_t i = 0; i < v.size(); ++i) f(Reader(v[i], m_source, fmt::format("{}[{}]", child(field), i)));
+  }
+  const json& raw() const { return m_j; }
+  std::string child(std::string_view field) const {
+    return m_path.empty() ? std::string(field) : fmt::format("{}.{}", m_path, field);
+  }
+
+ private:
+  const json& m_j;
+  std::string m_source, m_path;
+};
+
+std::string hex4(std::uint16_t v) { return fmt::format("{:04x}", v); }
+std::uint16_t parse_hex4(const Reader& r, std::string_view field) {
+  const std::string s = r.str(field);
+  if (s.size() != 4 || s.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+    r.fail(field, fmt::format("'{}' is not 4 hex digits", s));
+  }
+  return static_cast<std::uint16_t>(std::stoul(s, nullptr, 16));
+}
+
+json pairs_to_json(const std::vector<std::pair<std::string, std::string>>& v) {
+  json a = json::array();
+  for (const auto& [k, val] : v) a.push_back({{"key", k}, {"value", val}});
+  return a;
+}
+std::vector<std::pair<std::string, std::string>> pairs_from(const Reader& r, std::string_view field) {
+  std::vector<std::pair<std::string, std::string>> out;
+  r.each(field, [&](const Reader& e) { out.emplace_back(e.str("key"), e.str("value")); });
+  return out;
+}
+
+json pci_to_json(const PciId& p) {
+  return {{"bus_id", p.bus_id}, {"vendor_id", hex4(p.vendor_id)}, {"device_id", hex4(p.device_id)},
+          {"subvendor_id", hex4(p.subvendor_id)}, {"subdevice_id", hex4(p.subdevice_id)}};
+}
+PciId pci_from(const Reader& r) {
+  return PciId{r.str("bus_id"), parse_hex4(r, "vendor_id"), parse_hex4(r, "device_id"), parse_hex4(r, "subvendor_id"),
+               parse_hex4(r, "subdevice_id")};
+}
+
+json inventory_to_json(const Inventory& inv) {
+  json packages = json::array();
+  for (const auto& p : inv.packages) {
+    packages.push_back({{"index", p.index}, {"vendor", p.vendor}, {"model_name", p.model_name}, {"family", p.family},
+                        {"model", p.model}, {"stepping", p.stepping}, {"cores", p.cores}, {"threads", p.threads},
+                        {"core_first_pu", p.core_first_pu}, {"pus", p.pus}, {"llc_bytes", p.llc_bytes}});
+  }
+  json caches = json::array();
+  for (const auto& c : inv.caches) {
+    caches.push_back({{"level", c.level}, {"type", c.type}, {"size_bytes", c.size_bytes}, {"line_bytes", c.line_bytes},
+                      {"count", c.count}, {"pus_per_instance", c.pus_per_instance}});
+  }
+  json numa = json::array();
+  for (const auto& n : inv.numa_nodes) numa.push_back({{"os_index", n.os_index}, {"memory_bytes", n.memory_bytes}});
+  json acc = json::array();
+  for (const auto& a : inv.accelerators) {
+    json j = pci_to_json(a.id);
+    j["class_id"] = hex4(a.class_id);
+    j["class_name"] = a.class_name;
+    j["vendor_name"] = a.vendor_name;
+    j["device_name"] = a.device_name;
+    acc.push_back(std::move(j));
+  }
+  return {{"hostname", inv.hostname}, {"os_name", inv.os_name}, {"os_release", inv.os_release},
+          {"os_version", inv.os_version}, {"kernel", inv.kernel}, {"machine", inv.machine},
+          {"hwloc_version", inv.hwloc_version}, {"source", inv.source},
+          {"memory_total_bytes", inv.memory_total_bytes}, {"packages", packages}, {"caches", caches},
+          {"numa_nodes", numa}, {"accelerators", acc}};
+}
+
+std::vector<int> ints_from(const Reader& r, std::string_view field) {
+  std::vector<int> out;
+  r.each(field, [&](const Reader& e) {
+    if (!e.raw().is_number_integer()) r.fail(field, "expected integers");
+    out.push_back(e.raw().get<int>());
+  });
+  return out;
+}
+
+Inventory inventory_from(const Reader& r) {
+  Inventory inv;
+  inv.hostname = r.str("hostname");
+  inv.os_name = r.str("os_name");
+  inv.os_release = r.str("os_release");
+  inv.os_version = r.str("os_version");
+  inv.kernel = r.str("kernel");
+  inv.machine = r.str("machine");
+  inv.hwloc_version = r.str("hwloc_version");
+  inv.source = r.str("source");
+  inv.memory_total_bytes = r.integer<std::uint64_t>("memory_total_bytes");
+  r.each("packages", [&](const Reader& p) {
+    CpuPackage k;
+    k.index = p.integer<int>("index");
+    k.vendor = p.str("vendor");
+    k.model_name = p.str("model_name");
+    k.family = p.integer<int>("family");
+    k.model = p.integer<int>("model");
+    k.stepping = p.integer<int>("stepping");
+    k.cores = p.integer<int>("cores");
+    k.threads = p.integer<int>("threads");
+    k.core_first_pu = ints_from(p, "core_first_pu");
+    k.pus = ints_from(p, "pus");
+    k.llc_bytes = p.integer<std::uint64_t>("llc_bytes");
+    inv.packages.push_back(std::move(k));
+  });
+  r.each("caches", [&](const Reader& c) {
+    inv.caches.push_back(CacheInfo{c.integer<int>("level"), c.str("type"), c.integer<std::uint64_t>("size_bytes"),
+                                   c.integer<int>("line_bytes"), c.integer<int>("count"),
+                                   c.integer<int>("pus_per_instance")});
+  });
+  r.each("numa_nodes", [&](const Reader& n) {
+    inv.numa_nodes.push_back(NumaNode{n.integer<int>("os_index"), n.integer<std::uint64_t>("memory_bytes")});
+  });
+  r.each("accelerators", [&](const Reader& a) {
+    inv.accelerators.push_back(PciDevice{pci_from(a), parse_hex4(a, "class_id"), a.str("class_name"),
+                                         a.str("vendor_name"), a.str("device_name")});
+  });
+  return inv;
+}
+
+json measurement_to_json(const Measurement& m) {
+  json j;
+  j["kernel"] = {{"id", m.spec.id}, {"title", m.spec.title}, {"dtype", to_string(m.spec.dtype)},
+                 {"bit_length", bit_length(m.spec.dtype)}, {"unit", to_string(m.spec.unit)},
+                 {"class", to_string(m.spec.kind)}, {"counting", m.spec.counting}};
+  j["status"] = to_string(m.status);
+  j["reason"] = m.reason;
+  j["variant"] = m.variant;
+  if (m.ok()) {
+    j["value"] = m.stats.median;
+    j["stats"] = {{"median", m.stats.median}, {"min", m.stats.min}, {"max", m.stats.max}, {"mean", m.stats.mean},
+                  {"stddev", m.stats.stddev}, {"rel_spread", m.stats.rel_spread}, {"count", m.stats.samples.size()},
+                  {"samples", m.stats.samples}};
+  } else {
+    j["value"] = nullptr;
+    j["stats"] = nullptr;
+  }
+  j["theoretical"] = m.theoretical ? json(*m.theoretical) : json(nullptr);
+  j["theoretical_basis"] = m.theoretical_basis;
+  const Conditions& c = m.conditions;
+  j["conditions"] = {{"started_at", c.started_at}, {"finished_at", c.finished_at}, {"clock_hz", c.clock_hz},
+                     {"clock_hz_min", c.clock_hz_min}, {"clock_hz_max", c.clock_hz_max},
+                     {"clock_source", c.clock_source}, {"threads", c.threads}, {"pus", c.pus},
+                     {"iterations", c.iterations}, {"work_per_sample", c.work_per_sample}, {"warmup_s", c.warmup_s},
+                     {"elapsed_s", c.elapsed_s}, {"working_set_bytes", c.working_set_bytes},
+                     {"notes", pairs_to_json(c.notes)}};
+  json d = json::array();
+  for (const auto& f : m.derived) d.push_back({{"name", f.name}, {"value", f.value}, {"basis", f.basis}});
+  j["derived"] = d;
+  return j;
+}
+
+Measurement measurement_from(const Reader& r) {
+  Measurement m;
+  const Reader k = r.obj("kernel");
+  m.spec.id = k.str("id");
+  m.spec.title = k.str("title");
+  const std::string dt = k.str("dtype");
+  const auto dtype = dtype_from_string(dt);
+  if (!dtype) k.fail("dtype", fmt::format("unknown data type '{}'", dt));
+  m.spec.dtype = *dtype;
+  const auto unit = unit_from_string(k.str("unit"));
+  if (!unit) k.fail("unit", fmt::format("unknown unit '{}'", k.str("unit")));
+  m.spec.unit = *unit;
+  const auto kind = kernel_class_from_string(k.str("class"));
+  if (!kind) k.fail("class", fmt::format("unknown kernel class '{}'", k.str("class")));
+  m.spec.kind = *kind;
+  m.spec.counting = k.str("counting");
+  const auto status = status_from_string(r.str("status"));
+  if (!status) r.fail("status", fmt::format("unknown status '{}'", r.str("status")));
+  m.status = *status;
+  m.reason = r.str("reason");
+  m.variant = r.str("variant");
+  if (m.ok()) {
+    const Reader s = r.obj("stats");
+    std::vector<double> samples;
+    s.each("samples", [&](const Reader& e) {
+      if (!e.raw().is_number()) s.fail("samples", "expected numbers");
+      samples.push_back(e.raw().get<double>());
+    });
+    if (samples.empty()) s.fail("samples", "an ok measurement needs at least one sample");
+    m.stats = Stats::from_samples(std::move(samples));
+  }
+  if (!r.at("theoretical").is_null()) m.theoretical = r.num("theoretical");
+  m.theoretical_basis = r.str("theoretical_basis");
+  const Reader c = r.obj("conditions");
+  Conditions& cd = m.conditions;
+  cd.started_at = c.str("started_at");
+  cd.finished_at = c.str("finished_at");
+  cd.clock_hz = c.num("clock_hz");
+  cd.clock_hz_min = c.num("clock_hz_min");
+  cd.clock_hz_max = c.num("clock_hz_max");
+  cd.clock_source = c.str("clock_source");
+  cd.threads = c.integer<int>("threads");
+  cd.pus = ints_from(c, "pus");
+  cd.iterations = c.integer<std::uint64_t>("iterations");
+  cd.work_per_sample = c.num("work_per_sample");
+  cd.warmup_s = c.num("warmup_s");
+  cd.elapsed_s = c.num("elapsed_s");
+  cd.working_set_bytes = c.integer<std::uint64_t>("working_set_bytes");
+  cd.notes = pairs_from(c, "notes");
+  r.each("derived", [&](const Reader& d) { m.derived.push_back(DerivedFigure{d.str("name"), d.num("value"), d.str("basis")}); });
+  return m;
+}
+
+json device_info_to_json(const DeviceInfo& i) {
+  return {{"id", i.id}, {"backend", i.backend}, {"kind", i.kind}, {"name", i.name}, {"vendor", i.vendor},
+          {"arch", i.arch}, {"units", i.units}, {"unit_name", i.unit_name}, {"partial", i.partial},
+          {"partial_reason", i.partial_reason}, {"pci", i.pci ? pci_to_json(*i.pci) : json(nullptr)},
+          {"properties", pairs_to_json(i.properties)}};
+}
+
+DeviceInfo device_info_from(const Reader& r) {
+  DeviceInfo i;
+  i.id = r.str("id");
+  i.backend = r.str("backend");
+  i.kind = r.str("kind");
+  i.name = r.str("name");
+  i.vendor = r.str("vendor");
+  i.arch = r.str("arch");
+  i.units = r.integer<int>("units");
+  i.unit_name = r.str("unit_name");
+  i.partial = r.boolean("partial");
+  i.partial_reason = r.str("partial_reason");
+  if (!r.at("pci").is_null()) i.pci = pci_from(r.obj("pci"));
+  i.properties = pairs_from(r, "properties");
+  return i;
+}
+
+}  // namespace
+
+nlohmann::json to_json(const Report& rep) {
+  json j;
+  j["schema"] = "probe-report";
+  j["schema_version"] = rep.schema_version;
+  j["tool"] = {{"name", "probe"}, {"version", rep.tool_version}};
+  j["command"] = rep.command;
+  j["budget"] = rep.budget;
+  j["started_at"] = rep.started_at;
+  j["finished_at"] = rep.finished_at;
+  j["inventory"] = inventory_to_json(rep.inventory);
+  json backends = json::array();
+  for (const auto& b : rep.backends) {
+    backends.push_back({{"name", b.name}, {"source", b.source}, {"available", b.available}, {"reason", b.reason},
+                        {"version", b.version}, {"devices", b.devices}});
+  }
+  j["backends"] = backends;
+  json plugins = json::array();
+  for (const auto& p : rep.plugins) {
+    plugins.push_back({{"path", p.path}, {"name", p.name}, {"loaded", p.loaded}, {"reason", p.reason}});
+  }
+  j["plugins"] = plugins;
+  json devices = json::array();
+  for (const auto& d : rep.devices) {
+    json dj = device_info_to_json(d.info);
+    json ms = json::array();
+    for (const auto& m : d.measurements) ms.push_back(measurement_to_json(m));
+    dj["measurements"] = ms;
+    devices.push_back(std::move(dj));
+  }
+  j["devices"] = devices;
+  json un = json::array();
+  for (const auto& u : rep.unmeasured) {
+    json uj = pci_to_json(u.pci.id);
+    uj["class_id"] = hex4(u.pci.class_id);
+    uj["class_name"] = u.pci.class_name;
+    uj["vendor_name"] = u.pci.vendor_name;
+    uj["device_name"] = u.pci.device_name;
+    un.push_back({{"pci", uj}, {"reason", u.reason}});
+  }
+  j["unmeasured"] = un;
+  json conv = json::array();
+  for (const auto& c : rep.conventions) conv.push_back({{"topic", c.topic}, {"text", c.text}});
+  j["conventions"] = conv;
+  j["any_failed"] = rep.any_failed();
+  return j;
+}
+
+Report report_from_json(const nlohmann::json& j, std::string_view source) {
+  const Reader r(j, std::string(source), "");
+  if (!j.is_object()) r.fail("(top)", "expected a JSON object");
+  Report rep;
+  if (r.str("schema") != "probe-report") r.fail("schema", "expected 'probe-report'");
+  rep.schema_version = r.integer<int>("schema_version");
+  if (rep.schema_version != kSchemaVersion) {
+    r.fail("schema_version", fmt::format("{} is not supported (this probe reads version {})", rep.schema_version,
+                                         kSchemaVersion));
+  }
+  rep.tool_version = r.obj("tool").str("version");
+  rep.command = r.str("command");
+  rep.budget = r.str("budget");
+  rep.started_at = r.str("started_at");
+  rep.finished_at = r.str("finished_at");
+  rep.inventory = inventory_from(r.obj("inventory"));
+  r.each("backends", [&](const Reader& b) {
+    rep.backends.push_back(BackendStatus{b.str("name"), b.str("source"), b.boolean("available"), b.str("reason"),
+                                         b.str("version"), b.integer<int>("devices")});
+  });
+  r.each("plugins", [&](const Reader& p) {
+    rep.plugins.push_back(PluginRecord{p.str("path"), p.str("name"), p.boolean("loaded"), p.str("reason")});
+  });
+  r.each("devices", [&](const Reader& d) {
+    DeviceReport dr;
+    dr.info = device_info_from(d);
+    d.each("measurements", [&](const Reader& m) { dr.measurements.push_back(measurement_from(m)); });
+    rep.devices.push_back(std::move(dr));
+  });
+  r.each("unmeasured", [&](const Reader& u) {
+    const Reader p = u.obj("pci");
+    rep.unmeasured.push_back(UnmeasuredDevice{
+        PciDevice{pci_from(p), parse_hex4(p, "class_id"), p.str("class_name"), p.str("vendor_name"),
+                  p.str("device_name")},
+        u.str("reason")});
+  });
+  r.each("conventions", [&](const Reader& c) { rep.conventions.push_back(Convention{c.str("topic"), c.str("text")}); });
+  return rep;
+}
+
+std::string to_json_text(const Report& report) {
+  return to_json(report).dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view content) {
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  std::string tmpl = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
+  const int fd = mkstemp(tmpl.data());
+  if (fd < 0) throw InputError(fmt::format("{}: cannot write: {}", path.string(), std::strerror(errno)));
+  std::size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      ::unlink(tmpl.c_str());
+      throw InputError(fmt::format("{}: cannot write: {}", path.string(), std::strerror(err)));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmpl.c_str());
+    throw InputError(fmt::format("{}: cannot write: {}", path.string(), std::strerror(errno)));
+  }
+  ::chmod(tmpl.c_str(), 0644);
+  if (std::rename(tmpl.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmpl.c_str());
+    throw InputError(fmt::format("{}: cannot write: {}", path.string(), std::strerror(err)));
+  }
+}
+
+}  // namespace probe::report

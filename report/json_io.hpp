@@ -1,0 +1,21 @@
+#pragma once
+// The report as JSON (schema: data/schema/report.schema.json) and back.
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "report.hpp"
+
+namespace probe::report {
+
+[[nodiscard]] nlohmann::json to_json(const Report& report);
+// Throws InputError naming `source` and the field for anything that does not match the schema's shape.
+[[nodiscard]] Report report_from_json(const nlohmann::json& j, std::string_view source);
+[[nodiscard]] std::string to_json_text(const Report& report);
+
+// Writes atomically: a temporary file beside the target, renamed into place; nothing half-written is left.
+// Throws InputError naming the path when it cannot be written.
+void write_file_atomically(const std::filesystem::path& path, std::string_view content);
+
+}  // namespace probe::report

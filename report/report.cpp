@@ -1,0 +1,64 @@
+#include "report.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+namespace probe::report {
+
+bool Report::any_failed() const noexcept {
+  for (const auto& d : devices) {
+    for (const auto& m : d.measurements) {
+      if (m.status == Status::failed) return true;
+    }
+  }
+  return false;
+}
+
+std::vector<Convention> standard_conventions() {
+  return {
+      {"units", "SI prefixes: 1 GB/s = 1e9 bytes/s, 1 GFLOP/s = 1e9 FLOP/s; ops/s counts 2 operations per "
+                "multiply-add (the datasheet and TPP convention)"},
+      {"statistics", "the figure shown is the median of the samples; min, max and every sample are kept; spread = "
+                     "(max - min) / median"},
+      {"bandwidth", "bytes counted as STREAM counts them: read 8 B, write 8 B, copy 16 B, triad 24 B per element "
+                    "(8-byte doubles); write-allocate traffic of regular stores is not counted in the figure and "
+                    "is shown separately as with_write_allocate"},
+      {"clock", "CPU core clock measured with a dependent integer-add chain (one add per cycle) on every "
+                "measuring thread just before and after each measurement; the TSC rate is not the core clock"},
+      {"theoretical", "theoretical peak = cores x instructions per cycle (data/cpu_uarch.json) x operations per "
+                      "instruction x the measured clock"},
+      {"verification", "every sample's result is checked against a host reference; a wrong result makes the "
+                       "measurement failed and yields no number"},
+  };
+}
+
+std::vector<UnmeasuredDevice> unmeasured_accelerators(const Inventory& inventory,
+                                                      const std::vector<DeviceReport>& devices,
+                                                      const std::vector<BackendStatus>& backends) {
+  auto backend_reason = [&](std::string_view name) -> std::string {
+    for (const auto& b : backends) {
+      if (b.name == name) {
+        if (!b.available) return fmt::format("{} backend: {}", name, b.reason);
+        return fmt::format("{} backend found no device at this bus id", name);
+      }
+    }
+    return fmt::format("no {} backend plugin found", name);
+  };
+  std::vector<UnmeasuredDevice> out;
+  for (const auto& pci : inventory.accelerators) {
+    const bool measured = std::any_of(devices.begin(), devices.end(), [&](const DeviceReport& d) {
+      return d.info.pci && d.info.pci->bus_id == pci.id.bus_id;
+    });
+    if (measured) continue;
+    std::string why;
+    switch (pci.id.vendor_id) {
+      case 0x10de: why = backend_reason("cuda"); break;
+      case 0x1002: why = backend_reason("hip"); break;
+      default: why = "no backend for this vendor"; break;
+    }
+    out.push_back(UnmeasuredDevice{pci, fmt::format("not measured: no runtime ({})", why)});
+  }
+  return out;
+}
+
+}  // namespace probe::report

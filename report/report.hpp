@@ -1,0 +1,61 @@
+#pragma once
+// The report: everything one run found and measured, in one value that every printer reads and that
+// round-trips through JSON (so a recorded report can be re-printed or re-evaluated without measuring again).
+#include <string>
+#include <vector>
+
+#include "probe/device.hpp"
+#include "probe/inventory.hpp"
+#include "probe/plugin_loader.hpp"
+#include "probe/registry.hpp"
+
+namespace probe::report {
+
+inline constexpr int kSchemaVersion = 1;
+
+struct DeviceReport {
+  DeviceInfo info;
+  std::vector<Measurement> measurements;
+  friend bool operator==(const DeviceReport&, const DeviceReport&) = default;
+};
+
+// A PCI accelerator that no backend measured, and why.
+struct UnmeasuredDevice {
+  PciDevice pci;
+  std::string reason;  // "not measured: no runtime (no cuda backend plugin found)"
+  friend bool operator==(const UnmeasuredDevice&, const UnmeasuredDevice&) = default;
+};
+
+struct Convention {
+  std::string topic;  // "bandwidth", "clock", "statistics"
+  std::string text;
+  friend bool operator==(const Convention&, const Convention&) = default;
+};
+
+struct Report {
+  int schema_version = kSchemaVersion;
+  std::string tool_version;
+  std::string command;      // the command line, for the record
+  std::string budget;       // "quick", "default", "thorough"
+  std::string started_at, finished_at;
+  Inventory inventory;
+  std::vector<BackendStatus> backends;
+  std::vector<PluginRecord> plugins;
+  std::vector<DeviceReport> devices;
+  std::vector<UnmeasuredDevice> unmeasured;
+  std::vector<Convention> conventions;
+  friend bool operator==(const Report&, const Report&) = default;
+
+  // True when any measurement failed: exit status 1.
+  [[nodiscard]] bool any_failed() const noexcept;
+};
+
+// The conventions every report states (byte counting, clock, statistics).
+[[nodiscard]] std::vector<Convention> standard_conventions();
+
+// PCI accelerators with no measured device on the same bus id, with the reason from the backends' state.
+[[nodiscard]] std::vector<UnmeasuredDevice> unmeasured_accelerators(const Inventory& inventory,
+                                                                    const std::vector<DeviceReport>& devices,
+                                                                    const std::vector<BackendStatus>& backends);
+
+}  // namespace probe::report

@@ -1,0 +1,202 @@
+// The terminal report: inventory, backends, then per device a compute table and a bandwidth table.
+#include <algorithm>
+#include <fmt/format.h>
+#include <map>
+
+#include "json_io.hpp"
+#include "printer.hpp"
+
+namespace probe::report {
+namespace {
+
+std::string si(double v, std::string_view unit) {
+  static constexpr std::pair<double, const char*> kPrefixes[] = {{1e15, "P"}, {1e12, "T"}, {1e9, "G"}, {1e6, "M"},
+                                                                 {1e3, "k"}};
+  for (auto [scale, p] : kPrefixes) {
+    if (std::abs(v) >= scale) return fmt::format("{:.4g} {}{}", v / scale, p, unit);
+  }
+  return fmt::format("{:.4g} {}", v, unit);
+}
+
+std::string pct(double v) { return fmt::format("{:.1f}%", v * 100); }
+
+std::string note(const Measurement& m, std::string_view key) {
+  for (const auto& [k, v] : m.conditions.notes) {
+    if (k == key) return v;
+  }
+  return {};
+}
+
+std::string caches_line(const Inventory& inv) {
+  std::vector<std::string> parts;
+  for (const auto& c : inv.caches) {
+    const char* t = c.type == "data" ? "d" : c.type == "instruction" ? "i" : "";
+    parts.push_back(fmt::format("L{}{} {} ×{}", c.level, t, format_bytes(c.size_bytes), c.count));
+  }
+  return parts.empty() ? "unknown" : fmt::format("{}", fmt::join(parts, ", "));
+}
+
+void inventory_section(std::string& out, const Report& r) {
+  const Inventory& inv = r.inventory;
+  auto line = [&](std::string_view k, std::string_view v) { out += fmt::format("  {:<14}{}\n", k, v); };
+  out += "Node\n";
+  line("host", inv.hostname);
+  line("os", fmt::format("{} — Linux {} {}", inv.os_name, inv.kernel, inv.machine));
+  line("memory", fmt::format("{} (hwloc {}, {})", format_bytes(inv.memory_total_bytes), inv.hwloc_version, inv.source));
+  for (const auto& p : inv.packages) {
+    line(fmt::format("package {}", p.index),
+         fmt::format("{} — {} family {} model {} stepping {}; {} cores, {} threads", p.model_name, p.vendor, p.family,
+                     p.model, p.stepping, p.cores, p.threads));
+  }
+  line("caches", caches_line(inv));
+  std::vector<std::string> numa;
+  for (const auto& n : inv.numa_nodes) numa.push_back(fmt::format("#{} {}", n.os_index, format_bytes(n.memory_bytes)));
+  line("numa nodes", numa.empty() ? "none reported" : fmt::format("{}", fmt::join(numa, ", ")));
+  if (inv.accelerators.empty()) {
+    line("accelerators", "none on the PCI bus");
+  } else {
+    for (const auto& a : inv.accelerators) {
+      line("accelerator", fmt::format("{} {:04x}:{:04x} (subsystem {:04x}:{:04x}) {} {} {}", a.id.bus_id, a.id.vendor_id,
+                                      a.id.device_id, a.id.subvendor_id, a.id.subdevice_id, a.class_name,
+                                      a.vendor_name, a.device_name));
+    }
+  }
+}
+
+void backends_section(std::string& out, const Report& r) {
+  out += "\nBackends\n";
+  for (const auto& b : r.backends) {
+    if (b.available) {
+      out += fmt::format("  {:<8}available: {} device(s); {} [{}]\n", b.name, b.devices, b.version, b.source);
+    } else {
+      out += fmt::format("  {:<8}unavailable: {} [{}]\n", b.name, b.reason, b.source);
+    }
+  }
+  for (const auto& p : r.plugins) {
+    if (!p.loaded) out += fmt::format("  plugin  {} not loaded: {}\n", p.path, p.reason);
+  }
+  for (const auto& u : r.unmeasured) {
+    out += fmt::format("  {} {:04x}:{:04x} {} — {}\n", u.pci.id.bus_id, u.pci.id.vendor_id, u.pci.id.device_id,
+                       u.pci.device_name.empty() ? u.pci.class_name : u.pci.device_name, u.reason);
+  }
+}
+
+void compute_table(std::string& out, const DeviceReport& d) {
+  bool any = false;
+  for (const auto& m : d.measurements) any |= m.spec.kind == KernelClass::compute;
+  if (!any) return;
+  out += fmt::format("\n  {:<36}{:<8}{:>16}{:>18}{:>9}{:>9}{:>11}\n", "Compute (dense)", "variant", "measured",
+                     "theoretical", "% peak", "spread", "clock");
+  for (const auto& m : d.measurements) {
+    if (m.spec.kind != KernelClass::compute) continue;
+    if (!m.ok()) {
+      out += fmt::format("  {:<36}{}: {}\n", m.spec.title, to_string(m.status), m.reason);
+      continue;
+    }
+    const std::string theo = m.theoretical ? format_rate(*m.theoretical, m.spec.unit, m.spec.dtype) : "—";
+    const std::string peak = m.theoretical && *m.theoretical > 0 ? pct(m.stats.median / *m.theoretical) : "—";
+    const std::string clock = m.conditions.clock_hz > 0 ? fmt::format("{:.2f} GHz", m.conditions.clock_hz / 1e9) : "—";
+    out += fmt::format("  {:<36}{:<8}{:>16}{:>18}{:>9}{:>9}{:>11}\n", m.spec.title, m.variant,
+                       format_rate(m.stats.median, m.spec.unit, m.spec.dtype), theo, peak, pct(m.stats.rel_spread),
+                       clock);
+  }
+  for (const auto& m : d.measurements) {
+    if (m.spec.kind == KernelClass::compute && m.ok() && !m.theoretical && !m.theoretical_basis.empty()) {
+      out += fmt::format("  note: {}: theoretical {}\n", m.spec.id, m.theoretical_basis);
+    }
+  }
+}
+
+void memory_table(std::string& out, const DeviceReport& d) {
+  bool any = false;
+  for (const auto& m : d.measurements) any |= m.spec.kind == KernelClass::memory;
+  if (!any) return;
+  out += fmt::format("\n  {:<36}{:<8}{:>16}{:>22}{:>9}\n", "Memory bandwidth (STREAM counting)", "variant", "measured",
+                     "with write-allocate", "spread");
+  const Measurement* first_ok = nullptr;
+  for (const auto& m : d.measurements) {
+    if (m.spec.kind != KernelClass::memory) continue;
+    if (!m.ok()) {
+      out += fmt::format("  {:<36}{}: {}\n", m.spec.title, to_string(m.status), m.reason);
+      continue;
+    }
+    if (!first_ok) first_ok = &m;
+    std::string wa = "—";
+    for (const auto& f : m.derived) {
+      if (f.name == "with_write_allocate") wa = format_rate(f.value, m.spec.unit, m.spec.dtype);
+    }
+    out += fmt::format("  {:<36}{:<8}{:>16}{:>22}{:>9}\n", m.spec.title, m.variant,
+                       format_rate(m.stats.median, m.spec.unit, m.spec.dtype), wa, pct(m.stats.rel_spread));
+  }
+  if (first_ok) {
+    out += fmt::format("  working set: {} per kernel (arrays of {} bytes), {} threads on PUs {}\n",
+                       format_bytes(first_ok->conditions.working_set_bytes), note(*first_ok, "array_bytes"),
+                       first_ok->conditions.threads, fmt::join(first_ok->conditions.pus, ","));
+    const std::string warn = note(*first_ok, "warning");
+    if (!warn.empty()) out += fmt::format("  warning: {}\n", warn);
+  }
+}
+
+class TextPrinter final : public Printer {
+ public:
+  std::string render(const Report& r) const override {
+    std::string out = fmt::format("probe {} — {} budget — {} → {}\n\n", r.tool_version, r.budget, r.started_at,
+                                  r.finished_at);
+    out += render_inventory(r);
+    for (const auto& d : r.devices) {
+      out += fmt::format("\nDevice {}: {} ({}, {} {})\n", d.info.id, d.info.name, d.info.arch, d.info.units,
+                         d.info.unit_name);
+      if (d.info.partial) out += fmt::format("  partial: {}\n", d.info.partial_reason);
+      compute_table(out, d);
+      memory_table(out, d);
+    }
+    out += "\nConventions\n";
+    for (const auto& c : r.conventions) out += fmt::format("  {}: {}\n", c.topic, c.text);
+    if (r.any_failed()) out += "\nAt least one measurement FAILED (see above): exit status 1.\n";
+    return out;
+  }
+};
+
+class JsonPrinter final : public Printer {
+ public:
+  std::string render(const Report& r) const override { return to_json_text(r); }
+};
+
+}  // namespace
+
+std::string render_inventory(const Report& r) {
+  std::string out;
+  inventory_section(out, r);
+  backends_section(out, r);
+  return out;
+}
+
+std::string format_rate(double value, Unit unit, DType dtype) {
+  if (unit == Unit::bytes_per_s) return si(value, "B/s");
+  const bool integer = dtype == DType::int8 || dtype == DType::int4;
+  return si(value, integer ? "OP/s" : "FLOP/s");
+}
+
+std::string format_bytes(std::uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.4g} {}", v, units[u]);
+}
+
+std::optional<Format> format_from_string(std::string_view s) noexcept {
+  if (s == "text") return Format::text;
+  if (s == "json") return Format::json;
+  return std::nullopt;
+}
+
+std::unique_ptr<Printer> make_printer(Format f) {
+  if (f == Format::json) return std::make_unique<JsonPrinter>();
+  return std::make_unique<TextPrinter>();
+}
+
+}  // namespace probe::report

@@ -1,0 +1,218 @@
+// Runs the built probe as a user would and checks exit statuses, messages and reports.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct Result {
+  int status = -1;
+  std::string out, err;
+};
+
+fs::path work_dir() {
+  fs::path d = fs::temp_directory_path() / ("probe_test_cli_" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  return d;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+// Runs probe with the arguments (shell-quoted by the caller where needed); stdin is /dev/null, as in CI.
+Result probe(const std::string& args) {
+  const fs::path err = work_dir() / "stderr.txt";
+  const std::string cmd = std::string(PROBE_EXE) + " " + args + " </dev/null 2>" + err.string();
+  Result r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int st = ::pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  r.err = slurp(err);
+  return r;
+}
+
+int validate(const fs::path& file) {
+  const std::string cmd = std::string(PROBE_PYTHON3) + " " + PROBE_VALIDATOR + " " + PROBE_SCHEMA + " " + file.string();
+  return std::system(cmd.c_str());
+}
+
+const json* measurement(const json& report, const std::string& device, const std::string& kernel) {
+  for (const auto& d : report["devices"]) {
+    if (d["id"] != device) continue;
+    for (const auto& m : d["measurements"]) {
+      if (m["kernel"]["id"] == kernel) return &m;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST(Cli, VersionEqualsTheCMakeProjectVersion) {
+  const Result r = probe("--version");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, std::string("probe ") + PROBE_PROJECT_VERSION + "\n");
+}
+
+TEST(Cli, HelpDocumentsExitStatusesAndFlags) {
+  const Result r = probe("--help");
+  EXPECT_EQ(r.status, 0);
+  for (const char* s : {"Exit status", "--report", "--list", "--quick", "--thorough", "--json", "--format",
+                        "--kernels", "--device", "--cpu-isa", "--threads", "--mem-size", "--plugin-dir",
+                        "--no-plugins", "--topology", "--no-progress", "--version"}) {
+    EXPECT_NE(r.out.find(s), std::string::npos) << s;
+  }
+}
+
+struct UsageCase {
+  const char* args;
+  const char* message;  // a piece of the one-line error
+};
+
+class CliUsage : public ::testing::TestWithParam<UsageCase> {};
+
+TEST_P(CliUsage, ExitsTwoWithAOneLineMessage) {
+  const auto& c = GetParam();
+  const Result r = probe(std::string(c.args) + " --no-plugins");
+  EXPECT_EQ(r.status, 2) << c.args << "\n" << r.err;
+  EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args << " gave: " << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Errors, CliUsage,
+    ::testing::Values(UsageCase{"--bogus", "--bogus"}, UsageCase{"--quick --thorough", "excludes"},
+                      UsageCase{"--report --list", "exclude each other"},
+                      UsageCase{"--format xml", "--format: 'xml' is not one of text, json"},
+                      UsageCase{"--cpu-isa neon", "--cpu-isa: 'neon'"}, UsageCase{"--threads 0", "--threads"},
+                      UsageCase{"--threads many", "--threads"}, UsageCase{"--mem-size 12X", "--mem-size: unknown suffix"},
+                      UsageCase{"--mem-size 1K", "below the minimum"},
+                      UsageCase{"--kernels 'nothing.*'", "--kernels: 'nothing.*' matches no kernel"},
+                      UsageCase{"--device gpu9", "--device: 'gpu9' matches no device"},
+                      UsageCase{"--json /nonexistent/dir/r.json --kernels fma.fp64 --quick", "/nonexistent/dir/r.json"},
+                      UsageCase{"--topology /nonexistent/topo.xml --list", "/nonexistent/topo.xml"},
+                      UsageCase{"--topology " PROBE_MALFORMED_XML " --list", "malformed.xml"},
+                      UsageCase{"--json", "--json"}, UsageCase{"extra", "extra"}));
+
+TEST(Cli, NoPluginsWithPluginDirIsAUsageError) {
+  const Result r = probe("--no-plugins --plugin-dir /tmp");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("excludes"), std::string::npos) << r.err;
+}
+
+TEST(Cli, QuickReportEndToEndOnThisMachine) {
+  const fs::path json_file = work_dir() / "quick.json";
+  const Result r = probe("--report --quick --no-plugins --json " + json_file.string());
+  ASSERT_EQ(r.status, 0) << r.err << r.out;
+  for (const char* s : {"Node", "Device cpu0", "FP64 FMA", "FP32 FMA", "Triad", "Copy", "with write-allocate",
+                        "Conventions", "STREAM"}) {
+    EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+  }
+  EXPECT_TRUE(r.err.empty()) << "stderr is not a terminal: no progress line expected, got: " << r.err;
+  ASSERT_EQ(validate(json_file), 0);
+  const json j = json::parse(slurp(json_file));
+  EXPECT_EQ(j["tool"]["version"], PROBE_PROJECT_VERSION);
+  EXPECT_EQ(j["budget"], "quick");
+  for (const char* k : {"fma.fp64", "fma.fp32", "mem.read", "mem.write", "mem.write.nt", "mem.copy", "mem.copy.nt",
+                        "mem.triad", "mem.triad.nt"}) {
+    const json* m = measurement(j, "cpu0", k);
+    ASSERT_NE(m, nullptr) << k;
+    EXPECT_EQ((*m)["status"], "ok") << k << ": " << (*m)["reason"];
+    EXPECT_GT((*m)["value"].get<double>(), 0) << k;
+    EXPECT_GE((*m)["stats"]["samples"].size(), 2u) << k;
+    EXPECT_GT((*m)["conditions"]["clock_hz"].get<double>(), 0) << k;
+  }
+  // Every kernel appears, measured or skipped with a reason: never silently absent.
+  for (const char* k : {"fma.fp16", "dot.bf16", "dot.int8"}) {
+    const json* m = measurement(j, "cpu0", k);
+    ASSERT_NE(m, nullptr) << k;
+    if ((*m)["status"] != "ok") EXPECT_FALSE((*m)["reason"].get<std::string>().empty()) << k;
+  }
+}
+
+TEST(Cli, JsonToStandardOutputIsValid) {
+  const Result r = probe("--quick --no-plugins --format json --kernels fma.fp32,mem.copy.nt --mem-size 64M");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const fs::path f = work_dir() / "stdout.json";
+  std::ofstream(f) << r.out;
+  EXPECT_EQ(validate(f), 0);
+  const json j = json::parse(r.out);
+  ASSERT_EQ(j["devices"].size(), 1u);
+  EXPECT_EQ(j["devices"][0]["measurements"].size(), 2u);  // the filter selected two kernels
+}
+
+TEST(Cli, ListMeasuresNothing) {
+  const Result r = probe("--list --no-plugins");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("cpu0"), std::string::npos);
+  EXPECT_NE(r.out.find("fma.fp64"), std::string::npos);
+  EXPECT_NE(r.out.find("Backends"), std::string::npos);
+  const Result j = probe("--list --no-plugins --format json");
+  ASSERT_EQ(j.status, 0);
+  const json doc = json::parse(j.out);
+  EXPECT_TRUE(doc["devices"][0]["measurements"].empty());
+}
+
+TEST(Cli, PluginDeviceThatThrowsIsAFailedLineAndTheRestIsMeasured) {
+  const fs::path json_file = work_dir() / "plugin.json";
+  const Result r = probe(std::string("--quick --kernels fma.fp32 --plugin-dir ") + PROBE_GOOD_PLUGINS + " --json " +
+                         json_file.string());
+  EXPECT_EQ(r.status, 1) << r.err << r.out;  // a measurement failed
+  ASSERT_EQ(validate(json_file), 0);
+  const json j = json::parse(slurp(json_file));
+  const json* cpu = measurement(j, "cpu0", "fma.fp32");
+  ASSERT_NE(cpu, nullptr);
+  EXPECT_EQ((*cpu)["status"], "ok");
+  const json* f0 = measurement(j, "fake0", "fma.fp32");
+  ASSERT_NE(f0, nullptr);
+  EXPECT_EQ((*f0)["status"], "ok");
+  const json* f1 = measurement(j, "fake1", "fma.fp32");
+  ASSERT_NE(f1, nullptr);
+  EXPECT_EQ((*f1)["status"], "failed");
+  EXPECT_NE((*f1)["reason"].get<std::string>().find("fake device exploded"), std::string::npos);
+  EXPECT_TRUE(j["any_failed"].get<bool>());
+  EXPECT_NE(r.out.find("FAILED"), std::string::npos);
+}
+
+TEST(Cli, BrokenPluginsAreReportedNeverFatal) {
+  const fs::path json_file = work_dir() / "broken.json";
+  const Result r = probe(std::string("--list --plugin-dir ") + PROBE_BROKEN_PLUGINS + " --json " + json_file.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("not loaded"), std::string::npos) << r.out;
+  ASSERT_EQ(validate(json_file), 0);
+  const json j = json::parse(slurp(json_file));
+  int refused = 0;
+  for (const auto& p : j["plugins"]) refused += p["loaded"].get<bool>() ? 0 : 1;
+  EXPECT_GE(refused, 6);
+  EXPECT_EQ(j["devices"][0]["id"], "cpu0");
+}
+
+TEST(Cli, AcceleratorWithoutRuntimeAppearsAsNotMeasured) {
+  const fs::path json_file = work_dir() / "xml.json";
+  const Result r = probe(std::string("--list --no-plugins --topology ") + PROBE_GPU_NODE_XML + " --json " +
+                         json_file.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("not measured: no runtime"), std::string::npos) << r.out;
+  ASSERT_EQ(validate(json_file), 0);
+  const json j = json::parse(slurp(json_file));
+  ASSERT_GE(j["unmeasured"].size(), 1u);
+  EXPECT_EQ(j["unmeasured"][0]["pci"]["vendor_id"], "10de");
+  EXPECT_TRUE(j["devices"].empty());  // the CPU of another node is not measured here
+}

@@ -1,0 +1,198 @@
+// The JSON report: round trip, schema validity, and clear errors for malformed input.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "json_io.hpp"
+#include "printer.hpp"
+#include "probe/error.hpp"
+
+using namespace probe;
+using namespace probe::report;
+namespace fs = std::filesystem;
+
+namespace {
+
+Report sample_report() {
+  Report r;
+  r.tool_version = "0.1.0";
+  r.command = "probe --report --quick";
+  r.budget = "quick";
+  r.started_at = "2026-11-25T03:34:29.123Z";
+  r.finished_at = "2026-11-25T03:34:33.456Z";
+  Inventory& inv = r.inventory;
+  inv.hostname = "node7";
+  inv.os_name = "Debian GNU/Linux 12 (bookworm)";
+  inv.os_release = "12";
+  inv.os_version = "#1 SMP";
+  inv.kernel = "6.18.0";
+  inv.machine = "x86_64";
+  inv.hwloc_version = "2.9.0";
+  inv.source = "hwloc";
+  inv.memory_total_bytes = 24ull << 30;
+  inv.packages.push_back(CpuPackage{0, "AuthenticAMD", "AMD EPYC 9654", 25, 17, 1, 2, 2, {0, 1}, {0, 1}, 32u << 20});
+  inv.caches.push_back(CacheInfo{1, "data", 32768, 64, 2, 1});
+  inv.caches.push_back(CacheInfo{3, "unified", 32u << 20, 64, 1, 2});
+  inv.numa_nodes.push_back(NumaNode{0, 6ull << 30});
+  PciDevice gpu{PciId{"0000:17:00.0", 0x10de, 0x2330, 0x10de, 0x16c1}, 0x0302, "3D", "NVIDIA Corporation", "GH100"};
+  inv.accelerators.push_back(gpu);
+  r.backends.push_back(BackendStatus{"cpu", "built-in", true, "", "built in; hwloc 2.9.0", 1});
+  r.backends.push_back(BackendStatus{"cuda", "/opt/probe/lib/probe/plugins/probe_backend_cuda.so", false,
+                                     "no driver (cudaErrorInsufficientDriver)", "", 0});
+  r.plugins.push_back(PluginRecord{"/x/probe_backend_bad.so", "bad", false, "plugin ABI version 99, this probe expects 1"});
+
+  DeviceReport d;
+  d.info.id = "cpu0";
+  d.info.backend = "cpu";
+  d.info.kind = "cpu";
+  d.info.name = "AMD EPYC 9654";
+  d.info.vendor = "AuthenticAMD";
+  d.info.arch = "zen4";
+  d.info.units = 2;
+  d.info.unit_name = "cores";
+  d.info.partial = true;
+  d.info.partial_reason = "virtual machine";
+  d.info.properties = {{"isa", "avx512f"}, {"cores", "2"}};
+  Measurement ok;
+  ok.spec = KernelSpec{"fma.fp64", "FP64 FMA", DType::fp64, Unit::ops_per_s, KernelClass::compute, "2 FLOP per FMA lane"};
+  ok.status = Status::ok;
+  ok.variant = "avx512";
+  ok.stats = Stats::from_samples({114.1e9, 114.7e9, 114.5e9, 0.1 + 114.2e9});
+  ok.theoretical = 115.2e9;
+  ok.theoretical_basis = "2 cores × 16 FLOP/cycle × 3.600 GHz measured";
+  ok.conditions = Conditions{"2026-11-25T03:34:29.200Z", "2026-11-25T03:34:30.200Z", 3.6e9, 3.59e9, 3.61e9,
+                             "dependent add chain", 2, {0, 1}, 1000000, 1.92e8, 0.1, 1.0, 0, {{"instruction", "vfmadd231pd zmm"}}};
+  Measurement mem = ok;
+  mem.spec = KernelSpec{"mem.triad", "Triad", DType::fp64, Unit::bytes_per_s, KernelClass::memory, "STREAM: 24 B"};
+  mem.theoretical.reset();
+  mem.conditions.working_set_bytes = 3ull * 128 << 20;
+  mem.derived.push_back(DerivedFigure{"with_write_allocate", 4.0e10, "median × 32/24"});
+  Measurement skipped;
+  skipped.spec = KernelSpec{"fma.fp16", "FP16 FMA", DType::fp16, Unit::ops_per_s, KernelClass::compute, "2 FLOP"};
+  skipped.status = Status::skipped;
+  skipped.reason = "no native FP16 arithmetic";
+  Measurement failed = skipped;
+  failed.spec.id = "dot.bf16";
+  failed.spec.dtype = DType::bf16;
+  failed.status = Status::failed;
+  failed.reason = "verification failed (sample 3): lane 2 differs";
+  d.measurements = {ok, mem, skipped, failed};
+  r.devices.push_back(d);
+  r.unmeasured.push_back(UnmeasuredDevice{gpu, "not measured: no runtime (no cuda backend plugin found)"});
+  r.conventions = standard_conventions();
+  return r;
+}
+
+int validate(const fs::path& file) {
+  const std::string cmd = std::string(PROBE_PYTHON3) + " " + PROBE_VALIDATOR + " " + PROBE_SCHEMA + " " + file.string();
+  return std::system(cmd.c_str());
+}
+
+fs::path temp_dir() {
+  fs::path d = fs::temp_directory_path() / ("probe_test_json_" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  return d;
+}
+
+}  // namespace
+
+TEST(Json, RoundTripIsExact) {
+  const Report r = sample_report();
+  const nlohmann::json j = to_json(r);
+  const Report back = report_from_json(nlohmann::json::parse(to_json_text(r)), "test");
+  EXPECT_EQ(back, r);
+  EXPECT_EQ(to_json(back), j);
+  EXPECT_TRUE(j["any_failed"].get<bool>());
+  EXPECT_TRUE(r.any_failed());
+}
+
+TEST(Json, SampleReportIsValidAgainstTheSchema) {
+  const fs::path f = temp_dir() / "sample.json";
+  write_file_atomically(f, to_json_text(sample_report()));
+  EXPECT_EQ(validate(f), 0);
+}
+
+TEST(Json, SchemaRejectsAnOkMeasurementWithoutSamples) {
+  nlohmann::json j = to_json(sample_report());
+  j["devices"][0]["measurements"][0]["stats"] = nullptr;
+  const fs::path f = temp_dir() / "bad.json";
+  write_file_atomically(f, j.dump());
+  EXPECT_NE(validate(f), 0);
+}
+
+TEST(Json, MalformedReportsNameTheField) {
+  nlohmann::json j = to_json(sample_report());
+  j["devices"][0]["measurements"][1]["conditions"]["threads"] = "two";
+  try {
+    (void)report_from_json(j, "rec.json");
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("rec.json"), std::string::npos) << m;
+    EXPECT_NE(m.find("devices[0].measurements[1].conditions.threads"), std::string::npos) << m;
+    EXPECT_NE(m.find("expected an integer"), std::string::npos) << m;
+  }
+  j = to_json(sample_report());
+  j["devices"][0]["measurements"][0]["kernel"]["dtype"] = "fp128";
+  EXPECT_THROW((void)report_from_json(j, "rec.json"), InputError);
+  j = to_json(sample_report());
+  j.erase("inventory");
+  EXPECT_THROW((void)report_from_json(j, "rec.json"), InputError);
+  j = to_json(sample_report());
+  j["schema_version"] = 99;
+  EXPECT_THROW((void)report_from_json(j, "rec.json"), InputError);
+  EXPECT_THROW((void)report_from_json(nlohmann::json::array(), "rec.json"), InputError);
+}
+
+TEST(Json, AtomicWriteLeavesNothingBehindOnFailure) {
+  const fs::path missing = temp_dir() / "no" / "such" / "dir" / "r.json";
+  EXPECT_THROW(write_file_atomically(missing, "{}"), InputError);
+  EXPECT_FALSE(fs::exists(missing));
+  const fs::path ok = temp_dir() / "atomic.json";
+  write_file_atomically(ok, "first");
+  write_file_atomically(ok, "second");
+  std::ifstream in(ok);
+  std::string content((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(content, "second");
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(ok.parent_path())) files += e.path().filename().string().starts_with(".atomic") ? 1 : 0;
+  EXPECT_EQ(files, 0);  // no temporary left
+}
+
+TEST(TextPrinter, ShowsTablesStatusesAndConventions) {
+  const std::string t = make_printer(Format::text)->render(sample_report());
+  EXPECT_NE(t.find("FP64 FMA"), std::string::npos);
+  EXPECT_NE(t.find("114.4 GFLOP/s"), std::string::npos) << t;  // the median
+  EXPECT_NE(t.find("115.2 GFLOP/s"), std::string::npos);
+  EXPECT_NE(t.find("99.3%"), std::string::npos);
+  EXPECT_NE(t.find("skipped: no native FP16 arithmetic"), std::string::npos);
+  EXPECT_NE(t.find("failed: verification failed"), std::string::npos);
+  EXPECT_NE(t.find("not measured: no runtime"), std::string::npos);
+  EXPECT_NE(t.find("40 GB/s"), std::string::npos);  // with write-allocate
+  EXPECT_NE(t.find("partial: virtual machine"), std::string::npos);
+  EXPECT_NE(t.find("STREAM"), std::string::npos);
+  EXPECT_NE(t.find("exit status 1"), std::string::npos);
+}
+
+TEST(Report, UnmeasuredAcceleratorsNameTheMissingRuntime) {
+  Report r = sample_report();
+  auto un = unmeasured_accelerators(r.inventory, r.devices, r.backends);
+  ASSERT_EQ(un.size(), 1u);
+  EXPECT_NE(un[0].reason.find("cuda backend: no driver"), std::string::npos) << un[0].reason;
+  r.backends.pop_back();
+  un = unmeasured_accelerators(r.inventory, r.devices, r.backends);
+  EXPECT_NE(un[0].reason.find("no cuda backend plugin found"), std::string::npos);
+  r.devices[0].info.pci = r.inventory.accelerators[0].id;  // a device on that bus id: measured
+  EXPECT_TRUE(unmeasured_accelerators(r.inventory, r.devices, r.backends).empty());
+}
+
+TEST(Printer, RatesAndBytesAreHumanReadable) {
+  EXPECT_EQ(format_rate(114.7e9, Unit::ops_per_s, DType::fp64), "114.7 GFLOP/s");
+  EXPECT_EQ(format_rate(931e9, Unit::ops_per_s, DType::int8), "931 GOP/s");
+  EXPECT_EQ(format_rate(4.8e12, Unit::bytes_per_s, DType::fp64), "4.8 TB/s");
+  EXPECT_EQ(format_bytes(32u << 20), "32 MiB");
+  EXPECT_EQ(format_bytes(100), "100 B");
+  EXPECT_FALSE(format_from_string("xml"));
+}
