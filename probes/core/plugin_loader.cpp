@@ -78,7 +78,9 @@ LoadedBackend load_plugin_unguarded(const fs::path& file) {
   } catch (...) {
     return failure(file, {}, fmt::format("entry point {} threw an unknown exception", PROBE_PLUGIN_ENTRY_SYMBOL));
   }
-  if (entry == nullptr) return failure(file, {}, fmt::format("entry point {} returned null", PROBE_PLUGIN_ENTRY_SYMBOL));
+  if (entry == nullptr) {
+    return failure(file, {}, fmt::format("entry point {} returned null", PROBE_PLUGIN_ENTRY_SYMBOL));
+  }
 
   // The ABI version decides the meaning of every later field, so it is checked before any of them is read.
   if (entry->abi_version != PROBE_PLUGIN_ABI_VERSION) {

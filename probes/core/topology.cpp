@@ -283,9 +283,9 @@ Topology::Topology(const Options& options) : m_impl(std::make_unique<Impl>()) {
     if (hwloc_topology_set_xml(raw, path.c_str()) != 0) {
       // hwloc says no more than EINVAL here; anything else (ENOMEM) is worth repeating.
       const int err = errno;
-      throw InputError(err == EINVAL || err == 0
-                           ? fmt::format("topology file {}: not a valid hwloc XML topology", path)
-                           : fmt::format("topology file {}: not a valid hwloc XML topology ({})", path, errno_text(err)));
+      std::string message = fmt::format("topology file {}: not a valid hwloc XML topology", path);
+      if (err != EINVAL && err != 0) message += fmt::format(" ({})", errno_text(err));
+      throw InputError(message);
     }
   } else if (hwloc_topology_set_flags(raw, HWLOC_TOPOLOGY_FLAG_IS_THISSYSTEM) != 0) {
     throw SystemError(fmt::format("hwloc: cannot set topology flags: {}", errno_text(errno)));
