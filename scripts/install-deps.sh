@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Installs the Debian packages probe needs to build and test; quiet when all are present.
-# Usage: scripts/install-deps.sh [--build-only]
+# Usage: scripts/install-deps.sh [--build-only | --bench]
+#   (no flag)     what building and every test need
+#   --build-only  what building probe needs
+#   --bench       also the peers bench/ compares against (likwid)
 set -euo pipefail
 
 build_pkgs=(cmake ninja-build g++ pkg-config libhwloc-dev hwloc libfmt-dev nlohmann-json3-dev libcli11-dev)
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev python3 python3-jsonschema binutils)
 pkgs=("${build_pkgs[@]}")
-[ "${1:-}" = "--build-only" ] || pkgs+=("${test_pkgs[@]}")
+case "${1:-}" in
+  "") pkgs+=("${test_pkgs[@]}") ;;
+  --build-only) ;;
+  --bench) pkgs+=("${test_pkgs[@]}" likwid) ;;
+  *) echo "install-deps: unknown option '$1' (use --build-only or --bench)" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do
