@@ -3,7 +3,9 @@ option(PROBE_WERROR "Treat warnings as errors" OFF)
 set(PROBE_SANITIZE "" CACHE STRING "Sanitizers to enable, e.g. address,undefined")
 
 add_library(probe_warnings INTERFACE)
+# -Wno-restrict: GCC 12 reports a false -Wrestrict inside std::string concatenation at -O3 (GCC bug 105329).
 target_compile_options(probe_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
+                                                $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>
                                                 $<$<BOOL:${PROBE_WERROR}>:-Werror>)
 if(PROBE_SANITIZE)
   add_compile_options(-fsanitize=${PROBE_SANITIZE} -fno-omit-frame-pointer)

@@ -129,9 +129,13 @@ void memory_table(std::string& out, const DeviceReport& d) {
                        format_rate(m.stats.median, m.spec.unit, m.spec.dtype), wa, pct(m.stats.rel_spread));
   }
   if (first_ok) {
-    out += fmt::format("  working set: {} per kernel (arrays of {} bytes), {} threads on PUs {}\n",
-                       format_bytes(first_ok->conditions.working_set_bytes), note(*first_ok, "array_bytes"),
-                       first_ok->conditions.threads, fmt::join(first_ok->conditions.pus, ","));
+    std::uint64_t array_bytes = 0;
+    try {
+      array_bytes = std::stoull(note(*first_ok, "array_bytes"));
+    } catch (...) {
+    }
+    out += fmt::format("  arrays of {} each (read/write 1, copy 2, triad 3), {} threads pinned to PUs {}\n",
+                       format_bytes(array_bytes), first_ok->conditions.threads, fmt::join(first_ok->conditions.pus, ","));
     const std::string warn = note(*first_ok, "warning");
     if (!warn.empty()) out += fmt::format("  warning: {}\n", warn);
   }

@@ -3,7 +3,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -83,13 +85,14 @@ TEST(Cli, HelpDocumentsExitStatusesAndFlags) {
 struct UsageCase {
   const char* args;
   const char* message;  // a piece of the one-line error
+  friend void PrintTo(const UsageCase& c, std::ostream* os) { *os << c.args; }
 };
 
 class CliUsage : public ::testing::TestWithParam<UsageCase> {};
 
 TEST_P(CliUsage, ExitsTwoWithAOneLineMessage) {
   const auto& c = GetParam();
-  const Result r = probe(std::string(c.args) + " --no-plugins");
+  const Result r = probe("--no-plugins " + std::string(c.args));
   EXPECT_EQ(r.status, 2) << c.args << "\n" << r.err;
   EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args << " gave: " << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
@@ -109,7 +112,14 @@ INSTANTIATE_TEST_SUITE_P(
                       UsageCase{"--json /nonexistent/dir/r.json --kernels fma.fp64 --quick", "/nonexistent/dir/r.json"},
                       UsageCase{"--topology /nonexistent/topo.xml --list", "/nonexistent/topo.xml"},
                       UsageCase{"--topology " PROBE_MALFORMED_XML " --list", "malformed.xml"},
-                      UsageCase{"--json", "--json"}, UsageCase{"extra", "extra"}));
+                      UsageCase{"--json", "--json"}, UsageCase{"extra", "extra"}),
+    [](const ::testing::TestParamInfo<UsageCase>& info) {
+      std::string name;
+      for (const char* p = info.param.args; *p && name.size() < 40; ++p) {
+        name += std::isalnum(static_cast<unsigned char>(*p)) ? *p : '_';
+      }
+      return std::to_string(info.index) + "_" + name;
+    });
 
 TEST(Cli, NoPluginsWithPluginDirIsAUsageError) {
   const Result r = probe("--no-plugins --plugin-dir /tmp");
