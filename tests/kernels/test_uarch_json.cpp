@@ -36,7 +36,8 @@ TEST(CpuUarchJson, EveryKeyIsARealKernelWithASource) {
     known.insert(std::string(k->id) + "/" + std::string(k->variant));
   }
   std::set<std::string> ids;
-  for (const json& e : load().at("entries")) {
+  const json doc = load();  // keep it alive: a range-for over load().at(...) would dangle
+  for (const json& e : doc.at("entries")) {
     const auto id = e.at("id").get<std::string>();
     EXPECT_TRUE(ids.insert(id).second) << "duplicate id " << id;
     EXPECT_FALSE(e.at("name").get<std::string>().empty()) << id;
@@ -77,7 +78,8 @@ TEST(CpuUarchJson, ModelRangesDoNotOverlap) {
 
 TEST(CpuUarchJson, Zen4MatchesTheTeamMachineAndItsMeasuredRates) {
   // The team's VMs: AuthenticAMD family 25 model 17 (toolchain.md §1); §7 measured 1 zmm FMA per cycle.
-  for (const json& e : load().at("entries")) {
+  const json doc = load();
+  for (const json& e : doc.at("entries")) {
     if (e.at("vendor") != "AuthenticAMD" || e.at("family") != 25) continue;
     for (const json& r : e.at("models")) {
       if (r[0].get<int>() <= 17 && 17 <= r[1].get<int>()) {
