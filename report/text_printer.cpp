@@ -81,6 +81,20 @@ void backends_section(std::string& out, const Report& r) {
   }
 }
 
+// Samples that disagree by more than this usually mean another process shared the cores.
+constexpr double kNoisySpread = 0.05;
+
+void noise_warning(std::string& out, const DeviceReport& d, KernelClass kind) {
+  std::vector<std::string> noisy;
+  for (const auto& m : d.measurements) {
+    if (m.spec.kind == kind && m.ok() && m.stats.rel_spread > kNoisySpread) noisy.push_back(m.spec.id);
+  }
+  if (noisy.empty()) return;
+  out += fmt::format("  warning: spread over {:.0f}% for {}: something else may be using these cores (load average "
+                     "{}); the median is kept — rerun on an idle node, or with --thorough\n",
+                     kNoisySpread * 100, fmt::join(noisy, ", "), note(d.measurements.front(), "load_average_1min"));
+}
+
 void compute_table(std::string& out, const DeviceReport& d) {
   bool any = false;
   for (const auto& m : d.measurements) any |= m.spec.kind == KernelClass::compute;
@@ -105,6 +119,7 @@ void compute_table(std::string& out, const DeviceReport& d) {
       out += fmt::format("  note: {}: theoretical {}\n", m.spec.id, m.theoretical_basis);
     }
   }
+  noise_warning(out, d, KernelClass::compute);
 }
 
 void memory_table(std::string& out, const DeviceReport& d) {
@@ -136,6 +151,7 @@ void memory_table(std::string& out, const DeviceReport& d) {
     }
     out += fmt::format("  arrays of {} each (read/write 1, copy 2, triad 3), {} threads pinned to PUs {}\n",
                        format_bytes(array_bytes), first_ok->conditions.threads, fmt::join(first_ok->conditions.pus, ","));
+    noise_warning(out, d, KernelClass::memory);
     const std::string warn = note(*first_ok, "warning");
     if (!warn.empty()) out += fmt::format("  warning: {}\n", warn);
   }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fmt/format.h>
 #include <numeric>
@@ -28,6 +29,16 @@ KernelSpec compute_spec(std::string id, std::string title, DType t, std::string 
 KernelSpec memory_spec(std::string id, std::string title, std::string counting) {
   return KernelSpec{std::move(id), std::move(title), DType::fp64, Unit::bytes_per_s, KernelClass::memory,
                     std::move(counting)};
+}
+
+// The 1-minute load average when a measurement starts: a busy node explains a wide spread.
+std::string load_average() {
+  std::FILE* f = std::fopen("/proc/loadavg", "r");
+  if (!f) return "unknown";
+  double one = 0;
+  const int n = std::fscanf(f, "%lf", &one);
+  std::fclose(f);
+  return n == 1 ? fmt::format("{:.2f}", one) : "unknown";
 }
 
 bool running_under_hypervisor() noexcept {
@@ -231,6 +242,7 @@ class CpuDevice final : public Device {
     Measurement m;
     m.spec = spec;
     m.conditions.started_at = utc_now_iso8601();
+    m.conditions.notes.emplace_back("load_average_1min", load_average());
     const auto t0 = std::chrono::steady_clock::now();
     if (spec.kind == KernelClass::compute) {
       measure_compute(m, policy, ctx);
