@@ -48,15 +48,20 @@ inline void mem_store_loop(double* a, std::size_t n, F vec, G scalar) noexcept {
   if constexpr (Nt) {
     for (const std::size_t h = head_count(a, n); i < h; ++i) a[i] = scalar(i);
   }
-  for (; i + kUnroll * V::kLanes <= n; i += kUnroll * V::kLanes) {
-    for (int u = 0; u < kUnroll; ++u) {
-      const std::size_t j = i + static_cast<std::size_t>(u) * V::kLanes;
-      if constexpr (Nt) {
-        V::stream(a + j, vec(j));
-      } else {
-        V::store(a + j, vec(j));
-      }
+  const auto put = [a, &vec](std::size_t j) {
+    if constexpr (Nt) {
+      V::stream(a + j, vec(j));
+    } else {
+      V::store(a + j, vec(j));
     }
+  };
+  // Unrolled by hand (kUnroll = 4): at -O2 GCC keeps an inner counted loop, which the audit would not accept.
+  static_assert(kUnroll == 4);
+  for (; i + kUnroll * V::kLanes <= n; i += kUnroll * V::kLanes) {
+    put(i);
+    put(i + V::kLanes);
+    put(i + 2 * V::kLanes);
+    put(i + 3 * V::kLanes);
   }
   for (; i < n; ++i) a[i] = scalar(i);
   if constexpr (Nt) V::fence();  // streaming stores are weakly ordered: make the pass's data globally visible

@@ -4,14 +4,15 @@ instructions the kernel claims, on the claimed register width, and each memory l
 its width (with streaming stores exactly where claimed).
 
 Expectations come from the code (the kernel_table executable, or a table file for the negative test); the
-binary is disassembled with `objdump -d --no-show-raw-insn`.
+binary is disassembled with `objdump -d --no-show-raw-insn` (GNU or LLVM objdump).
 
 compute rows: the function must contain exactly one backward conditional jump (the hot loop). In that loop
 body, for each '+'-separated mnemonic, the count of that mnemonic with all-operands of the claimed width must
 equal instr_per_iter, no such mnemonic may appear on another width, and the destinations must be
 instr_per_iter distinct registers (independent accumulators).
 memory rows: some loop of the function must hold >= 4 packed memory-accessing instructions on the claimed width; no
-wider register may appear in the function; nt rows must stream (movntpd on the width) and others must not.
+wider register may appear in the function; nt rows must stream (movntpd, or movntps/movntdq, on the width)
+and others must not.
 
 --expect-fail inverts the verdict: every row must fail (proves the audit catches broken kernels).
 """
@@ -57,7 +58,7 @@ def loops(insns):
     lo = insns[0][0]
     for addr, mnemonic, operands in insns:
         if mnemonic.startswith("j") and mnemonic != "jmp":
-            m = re.match(r"([0-9a-f]+)", operands)
+            m = re.match(r"(?:0x)?([0-9a-f]+)", operands)  # GNU objdump: "1a0 <f+0x70>", llvm-objdump: "0x1a0 <f+0x70>"
             if m:
                 target = int(m.group(1), 16)
                 if lo <= target <= addr:
@@ -112,8 +113,10 @@ def audit_memory(funcs, symbol, width, nt):
         return f"no vector loop on {width} (best loop has {best} memory operations on {width})"
     streams = [i for i in insns if "movnt" in i[1]]
     if nt:
-        if not any(i[1] in ("movntpd", "vmovntpd") and width in widths(i[2]) for i in streams):
-            return f"no movntpd {width} streaming store"
+        # Clang stores copied doubles with movntps/movntdq: the same full-vector streaming store.
+        full = ("movntpd", "movntps", "movntdq")
+        if not any(i[1].lstrip("v") in full and width in widths(i[2]) for i in streams):
+            return f"no movntpd/ps/dq {width} streaming store"
         if not any(i[1] == "sfence" for i in insns):
             return "streaming stores without sfence"
     elif streams:
