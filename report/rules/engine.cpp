@@ -1,0 +1,343 @@
+// The one rules engine: every ruleset, device or node level, is evaluated here from its conditions in data.
+// Three-valued (Kleene) logic: a comparison on an unknown metric is unknown, and a clause that depends on it is
+// "not evaluable" with the missing input named, never silently false.
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "rules.hpp"
+
+namespace probe::rules {
+
+namespace {
+
+std::string_view op_symbol(CompareOp op) {
+  switch (op) {
+    case CompareOp::ge: return "≥";
+    case CompareOp::gt: return ">";
+    case CompareOp::lt: return "<";
+    case CompareOp::le: return "≤";
+    case CompareOp::eq: return "=";
+  }
+  return "≥";
+}
+
+// Why a metric can be missing, and what input would supply it.
+std::string missing_reason(std::string_view metric) {
+  if (metric == "tpp") return "tpp: no declared, derived or measured rate";
+  if (metric == "pd") return "pd: die area unknown: PD not computed (give --die-area MM2)";
+  if (metric == "hbm_bw_density") return "hbm_bw_density: HBM stack/package area unknown";
+  if (metric == "total_dram_bw") return "total_dram_bw: memory bandwidth unknown";
+  if (metric == "io_bw_bidir") return "io_bw_bidir: aggregate bidirectional I/O bandwidth unknown (not in the chip database)";
+  if (metric == "datacenter") return "datacenter: whether it is designed or marketed for data centers is unknown (give --datacenter yes|no)";
+  return fmt::format("{}: unknown", metric);
+}
+
+std::string with_unit(double v, std::string_view unit) {
+  return unit.empty() ? format_number(v) : fmt::format("{} {}", format_number(v), unit);
+}
+
+Truth kleene_and(Truth a, Truth b) {
+  if (a == Truth::no || b == Truth::no) return Truth::no;
+  if (a == Truth::unknown || b == Truth::unknown) return Truth::unknown;
+  return Truth::yes;
+}
+Truth kleene_or(Truth a, Truth b) {
+  if (a == Truth::yes || b == Truth::yes) return Truth::yes;
+  if (a == Truth::unknown || b == Truth::unknown) return Truth::unknown;
+  return Truth::no;
+}
+Outcome outcome_of_truth(Truth t) {
+  return t == Truth::yes ? Outcome::matched : t == Truth::no ? Outcome::not_matched : Outcome::not_evaluable;
+}
+Truth kleene_not(Truth a) { return a == Truth::yes ? Truth::no : a == Truth::no ? Truth::yes : Truth::unknown; }
+
+struct Evaluator {
+  const MetricValues& values;
+  std::map<std::string, Truth> clause_results;
+  std::vector<Comparison>* comparisons = nullptr;
+  std::vector<std::string>* missing = nullptr;
+  std::vector<std::string>* refs = nullptr;  // "Note 2 matched": clause references met on the way
+
+  Comparison compare(const Condition& c) {
+    Comparison cmp;
+    const MetricInfo* info = find_metric(c.metric);
+    cmp.metric = c.metric;
+    cmp.label = info ? std::string(info->label) : c.metric;
+    std::string_view unit = info ? info->unit : std::string_view{};
+    cmp.op = c.op;
+    cmp.threshold = c.threshold;
+    cmp.boolean_threshold = c.boolean;
+    cmp.source = c.source;
+    cmp.note = c.note;
+    auto it = values.find(c.metric);
+    if (c.boolean) {
+      if (it == values.end() || !it->second.boolean) {
+        cmp.result = Truth::unknown;
+        cmp.text = fmt::format("{}: unknown (needs {})", cmp.label, *c.boolean ? "yes" : "no");
+        return cmp;
+      }
+      cmp.boolean_value = it->second.boolean;
+      cmp.basis = it->second.basis;
+      cmp.result = *it->second.boolean == *c.boolean ? Truth::yes : Truth::no;
+      cmp.text = fmt::format("{}: {} ({}{})", cmp.label, *cmp.boolean_value ? "yes" : "no",
+                             cmp.result == Truth::yes ? "as required: " : "needs ", *c.boolean ? "yes" : "no");
+      return cmp;
+    }
+    if (it == values.end() || !it->second.number) {
+      cmp.result = Truth::unknown;
+      cmp.text = fmt::format("{} unknown (needs {} {})", cmp.label, op_symbol(c.op), with_unit(c.threshold, unit));
+      return cmp;
+    }
+    double v = *it->second.number;
+    cmp.value = v;
+    cmp.basis = it->second.basis;
+    bool ok = false;
+    switch (c.op) {
+      case CompareOp::ge: ok = v >= c.threshold; break;
+      case CompareOp::gt: ok = v > c.threshold; break;
+      case CompareOp::lt: ok = v < c.threshold; break;
+      case CompareOp::le: ok = v <= c.threshold; break;
+      case CompareOp::eq: ok = v == c.threshold; break;
+    }
+    cmp.result = ok ? Truth::yes : Truth::no;
+    // A lower bound that fails a "greater" test proves nothing: the true value may still pass.
+    if (!ok && it->second.lower_bound && (c.op == CompareOp::ge || c.op == CompareOp::gt)) cmp.result = Truth::unknown;
+    if (c.threshold != 0) cmp.margin = (v - c.threshold) / std::abs(c.threshold);
+    std::string value_text = with_unit(v, unit);
+    std::string thr_text = with_unit(c.threshold, unit);
+    bool upward = c.op == CompareOp::ge || c.op == CompareOp::gt;
+    if (ok) {
+      cmp.text = fmt::format("{} {} {} {}", cmp.label, value_text, op_symbol(c.op), thr_text);
+      if (cmp.margin) {
+        cmp.text += upward ? fmt::format(" (margin {})", format_percent(*cmp.margin))
+                           : fmt::format(" ({} under)", format_percent(-*cmp.margin).substr(1));
+      }
+    } else {
+      double dist = cmp.margin ? std::abs(*cmp.margin) : 0;
+      cmp.near_miss = cmp.margin && dist <= kNearMiss;
+      if (upward) {
+        cmp.text = fmt::format("{} {} is {} under {} (needs {} {})", cmp.label, value_text, format_percent(dist).substr(1),
+                               thr_text, op_symbol(c.op), format_number(c.threshold));
+      } else {
+        cmp.text = fmt::format("{} {} is {} over {} (needs {} {})", cmp.label, value_text,
+                               dist == 0 ? std::string("0%") : format_percent(dist).substr(1), thr_text, op_symbol(c.op),
+                               format_number(c.threshold));
+      }
+      if (cmp.result == Truth::unknown) cmp.text += " (a lower bound: not conclusive)";
+    }
+    return cmp;
+  }
+
+  Truth eval(const Condition& c) {
+    switch (c.kind) {
+      case Condition::Kind::compare: {
+        Comparison cmp = compare(c);
+        Truth t = cmp.result;
+        if (t == Truth::unknown && missing && !cmp.value && !cmp.boolean_value) {
+          std::string why = missing_reason(c.metric);
+          if (std::find(missing->begin(), missing->end(), why) == missing->end()) missing->push_back(why);
+        }
+        if (comparisons) comparisons->push_back(std::move(cmp));
+        return t;
+      }
+      case Condition::Kind::clause: {
+        auto it = clause_results.find(c.clause_id);
+        Truth t = it == clause_results.end() ? Truth::unknown : it->second;
+        if (refs) refs->push_back(fmt::format("{} {}", c.clause_id, to_string(outcome_of_truth(t))));
+        return t;
+      }
+      case Condition::Kind::negation: return kleene_not(eval(c.children.at(0)));
+      case Condition::Kind::all_of: {
+        Truth t = Truth::yes;
+        for (const auto& ch : c.children) t = kleene_and(t, eval(ch));  // no short cut: every comparison is shown
+        return t;
+      }
+      case Condition::Kind::any_of: {
+        Truth t = Truth::no;
+        for (const auto& ch : c.children) t = kleene_or(t, eval(ch));
+        return t;
+      }
+    }
+    return Truth::unknown;
+  }
+};
+
+Outcome outcome_of(Truth t) { return outcome_of_truth(t); }
+
+std::string join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (const auto& p : parts) {
+    if (!out.empty()) out += sep;
+    out += p;
+  }
+  return out;
+}
+
+}  // namespace
+
+Verdict evaluate(const Ruleset& rs, const MetricValues& values, std::string_view subject) {
+  Verdict v;
+  v.ruleset_id = rs.id;
+  v.ruleset_title = rs.title;
+  v.citation = rs.citation;
+  v.effective = rs.effective;
+  v.status = rs.status;
+  v.subject = std::string(subject);
+  v.rules_sha256 = rs.sha256;
+
+  Evaluator ev{values, {}, nullptr, nullptr};
+  for (const auto& cl : rs.clauses) {
+    ClauseVerdict cv;
+    cv.clause_id = cl.id;
+    cv.title = cl.title;
+    cv.kind = cl.kind;
+    cv.eccn = cl.eccn;
+    cv.effect = cl.effect;
+    ev.comparisons = &cv.comparisons;
+    ev.missing = &cv.missing;
+    std::vector<std::string> refs;
+    ev.refs = &refs;
+    Truth t = ev.eval(cl.when);
+    ev.clause_results[cl.id] = t;
+    cv.outcome = outcome_of(t);
+    std::vector<std::string> parts;
+    for (const auto& c : cv.comparisons) {
+      if ((cv.outcome == Outcome::matched && c.result == Truth::yes) || (cv.outcome == Outcome::not_matched && c.result == Truth::no) ||
+          (cv.outcome == Outcome::not_evaluable && c.result == Truth::unknown)) {
+        parts.push_back(c.text);
+      }
+    }
+    switch (cv.outcome) {
+      case Outcome::matched:
+        if (parts.empty()) parts = refs;
+        cv.explanation = parts.empty() ? fmt::format("→ {}", cl.id) : fmt::format("{} → {}", join(parts, " and "), cl.id);
+        break;
+      case Outcome::not_matched:
+        if (!refs.empty()) parts.push_back(fmt::format("depends on {}", join(refs, ", ")));
+        cv.explanation = fmt::format("not {}: {}", cl.id, join(parts, "; "));
+        break;
+      case Outcome::not_evaluable:
+        cv.explanation = fmt::format("{} not evaluable: missing {}", cl.id,
+                                     cv.missing.empty() ? std::string("a clause it depends on") : join(cv.missing, "; "));
+        break;
+    }
+    if (cv.outcome != Outcome::matched) {
+      for (const auto& c : cv.comparisons) {
+        if (!c.near_miss) continue;
+        std::string line = fmt::format("{} ({})", c.text, cl.id);
+        if (std::find(v.near_misses.begin(), v.near_misses.end(), line) == v.near_misses.end()) v.near_misses.push_back(line);
+      }
+    }
+    v.clauses.push_back(std::move(cv));
+  }
+
+  // The classification: the first matching classification clause, in file order.
+  bool any_classification = false, any_unknown = false;
+  std::vector<std::string> missing;
+  for (const auto& cv : v.clauses) {
+    if (cv.kind != "classification") continue;
+    any_classification = true;
+    if (cv.outcome == Outcome::matched) {
+      v.classification = cv.eccn;
+      v.classification_clause = cv.clause_id;
+      v.outcome = Outcome::matched;
+      break;
+    }
+    if (cv.outcome == Outcome::not_evaluable) {
+      any_unknown = true;
+      for (const auto& m : cv.missing) {
+        if (std::find(missing.begin(), missing.end(), m) == missing.end()) missing.push_back(m);
+      }
+    }
+  }
+  if (any_classification && v.classification.empty()) {
+    v.outcome = any_unknown ? Outcome::not_evaluable : Outcome::not_matched;
+    v.classification = any_unknown ? "not evaluable" : rs.otherwise;
+  }
+  if (!any_classification) v.outcome = Outcome::not_matched;
+
+  for (const auto& q : rs.quantities) {
+    QuantityResult qr{q.id, q.title, q.value, q.unit, std::nullopt, q.result_unit, {}};
+    auto it = values.find(q.per_metric);
+    if (it != values.end() && it->second.number && *it->second.number > 0) {
+      qr.result = q.value / *it->second.number;
+      qr.text = fmt::format("{}: {} {} = {} {} at {} {}", q.title, format_number(q.value), q.unit, format_number(std::floor(*qr.result)),
+                            q.result_unit, find_metric(q.per_metric) ? find_metric(q.per_metric)->label : q.per_metric,
+                            format_number(*it->second.number));
+    } else {
+      qr.text = fmt::format("{}: {} {} ({} unknown)", q.title, format_number(q.value), q.unit, q.per_metric);
+    }
+    v.quantities.push_back(std::move(qr));
+  }
+
+  // One line: the classification with the deciding comparison, then whatever else matched.
+  std::string head = fmt::format("{} ({}, {})", rs.citation, rs.id, to_string(rs.status));
+  std::string body;
+  if (v.outcome == Outcome::matched) {
+    auto it = std::find_if(v.clauses.begin(), v.clauses.end(), [&](const ClauseVerdict& c) { return c.clause_id == v.classification_clause; });
+    body = it->explanation;
+  } else if (v.outcome == Outcome::not_evaluable && any_classification) {
+    body = fmt::format("not evaluable: missing {}", join(missing, "; "));
+  } else if (any_classification) {
+    body = rs.otherwise;
+  }
+  std::vector<std::string> extra;
+  for (const auto& cv : v.clauses) {
+    if (cv.kind != "classification" && cv.outcome == Outcome::matched) extra.push_back(fmt::format("{}: {}", cv.clause_id, cv.effect));
+  }
+  for (const auto& n : v.near_misses) extra.push_back(n);
+  v.summary = head + ": " + body;
+  if (!extra.empty()) v.summary += (body.empty() ? "" : "; ") + join(extra, "; ");
+  return v;
+}
+
+std::vector<Verdict> evaluate(std::span<const Ruleset* const> rulesets, const DeviceMetrics& m) {
+  MetricValues values = assessed_values(m);
+  std::vector<Verdict> out;
+  for (const Ruleset* rs : rulesets) {
+    if (rs && rs->scope == "device") out.push_back(evaluate(*rs, values, m.device_id));
+  }
+  return out;
+}
+
+MetricValues node_values(std::span<const std::vector<Verdict>> device_verdicts) {
+  double a = 0, b = 0, any = 0, unknown = 0;
+  for (const auto& verdicts : device_verdicts) {
+    bool is_a = false, is_b = false, is_any = false, has_unknown = false;
+    for (const auto& v : verdicts) {
+      if (v.outcome == Outcome::not_evaluable) has_unknown = true;
+      if (v.outcome != Outcome::matched) continue;
+      const std::string& c = v.classification;
+      if (c.rfind("3A090.a", 0) == 0) is_a = true;
+      if (c.rfind("3A090.b", 0) == 0) is_b = true;
+      if (c.rfind("3A090", 0) == 0 && c.rfind("3A090.c", 0) != 0) is_any = true;  // HBM is not a 3A090 IC here
+    }
+    a += is_a ? 1 : 0;
+    b += (is_b && !is_a) ? 1 : 0;
+    any += is_any ? 1 : 0;
+    unknown += (!is_a && has_unknown) ? 1 : 0;
+  }
+  bool lb = unknown > 0;
+  std::string basis = fmt::format("{} device(s)' verdicts{}", device_verdicts.size(),
+                                  lb ? fmt::format(" ({} not evaluable: a lower bound)", unknown) : std::string());
+  MetricValues v;
+  v["devices_3a090_a"] = {a, std::nullopt, basis, lb};
+  v["devices_3a090_b"] = {b, std::nullopt, basis, lb};
+  v["devices_3a090"] = {any, std::nullopt, basis, lb};
+  v["devices"] = {static_cast<double>(device_verdicts.size()), std::nullopt, basis, false};
+  return v;
+}
+
+std::vector<Verdict> evaluate_node(std::span<const Ruleset* const> node_rulesets, std::span<const std::vector<Verdict>> device_verdicts) {
+  MetricValues values = node_values(device_verdicts);
+  std::vector<Verdict> out;
+  for (const Ruleset* rs : node_rulesets) {
+    if (rs && rs->scope == "node") out.push_back(evaluate(*rs, values, "node"));
+  }
+  return out;
+}
+
+}  // namespace probe::rules
