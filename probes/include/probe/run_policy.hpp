@@ -19,9 +19,9 @@ enum class Budget { quick, normal, thorough };
 struct RunPolicy {
   Budget budget = Budget::normal;
   double warmup_s = 0.1;         // run the kernel this long before sampling (clocks settle, pages fault in)
-  double sample_s = 0.05;        // target duration of one sample; iterations are calibrated to it
+  double sample_s = 0.02;        // target duration of one sample; iterations are calibrated to it
   int min_samples = 5;
-  int max_samples = 30;
+  int max_samples = 60;
   double target_spread = 0.01;   // stop when (max-min)/median is under this and min_samples are taken
   double max_time_s = 1.5;       // time budget for sampling one kernel (warm-up excluded)
 
