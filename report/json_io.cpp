@@ -193,7 +193,8 @@ json measurement_to_json(const Measurement& m) {
   if (m.ok()) {
     j["value"] = m.stats.median;
     j["stats"] = {{"median", m.stats.median}, {"min", m.stats.min}, {"max", m.stats.max}, {"mean", m.stats.mean},
-                  {"stddev", m.stats.stddev}, {"rel_spread", m.stats.rel_spread}, {"count", m.stats.samples.size()},
+                  {"stddev", m.stats.stddev}, {"q1", m.stats.q1}, {"q3", m.stats.q3},
+                  {"rel_spread", m.stats.rel_spread}, {"rel_range", m.stats.rel_range}, {"count", m.stats.samples.size()},
                   {"samples", m.stats.samples}};
   } else {
     j["value"] = nullptr;

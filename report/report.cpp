@@ -18,8 +18,8 @@ std::vector<Convention> standard_conventions() {
   return {
       {"units", "SI prefixes: 1 GB/s = 1e9 bytes/s, 1 GFLOP/s = 1e9 FLOP/s; ops/s counts 2 operations per "
                 "multiply-add (the datasheet and TPP convention)"},
-      {"statistics", "the figure shown is the median of the samples; min, max and every sample are kept; spread = "
-                     "(max - min) / median"},
+      {"statistics", "the figure shown is the median of the samples; spread = interquartile range / median; min, "
+                     "max, quartiles, mean, standard deviation and every sample are in the JSON report"},
       {"bandwidth", "bytes counted as STREAM counts them: read 8 B, write 8 B, copy 16 B, triad 24 B per element "
                     "(8-byte doubles); write-allocate traffic of regular stores is not counted in the figure and "
                     "is shown separately as with_write_allocate"},

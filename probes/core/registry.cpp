@@ -1,5 +1,6 @@
 #include "probe/registry.hpp"
 
+#include <cmath>
 #include <exception>
 #include <fmt/format.h>
 
@@ -51,7 +52,13 @@ Measurement measure_safely(Device& device, const KernelSpec& spec, const RunPoli
   };
   try {
     Measurement m = device.measure(spec, policy, ctx);
-    if (m.status == Status::ok && m.stats.samples.empty()) return failed("device reported ok without samples");
+    if (m.status != Status::ok) return m;
+    if (m.stats.samples.empty()) return failed("device reported ok without samples");
+    for (double v : m.stats.samples) {
+      if (!std::isfinite(v) || v <= 0) return failed(fmt::format("device reported an invalid sample ({})", v));
+    }
+    // The statistics are the core's, whatever a plugin filled in: one definition for every backend.
+    m.stats = Stats::from_samples(std::move(m.stats.samples));
     return m;
   } catch (const std::exception& e) {
     try {

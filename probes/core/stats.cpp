@@ -1,5 +1,6 @@
-// Sample statistics. The median is the headline figure (robust to a stray slow sample); min and max are kept
-// so a reader can see the best run (what STREAM reports) and the worst.
+// Sample statistics. The median is the headline figure and the interquartile range its spread (both robust to a
+// stray sample slowed by preemption); min and max are kept so a reader can see the best run (what STREAM
+// reports) and the worst.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -22,7 +23,16 @@ Stats Stats::from_samples(std::vector<double> samples) {
   double ss = 0;
   for (double v : sorted) ss += (v - s.mean) * (v - s.mean);
   s.stddev = n > 1 ? std::sqrt(ss / static_cast<double>(n - 1)) : 0.0;
-  s.rel_spread = s.median != 0 ? (s.max - s.min) / std::abs(s.median) : 0.0;
+  auto quantile = [&](double q) {
+    const double pos = q * static_cast<double>(n - 1);
+    const auto lo = static_cast<std::size_t>(pos);
+    const std::size_t hi = std::min(lo + 1, n - 1);
+    return sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+  };
+  s.q1 = quantile(0.25);
+  s.q3 = quantile(0.75);
+  s.rel_spread = s.median != 0 ? (s.q3 - s.q1) / std::abs(s.median) : 0.0;
+  s.rel_range = s.median != 0 ? (s.max - s.min) / std::abs(s.median) : 0.0;
   return s;
 }
 

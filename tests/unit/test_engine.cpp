@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <limits>
 #include <stdexcept>
 
 #include "kernels/cpu/cpu_kernels.hpp"
@@ -219,6 +220,36 @@ TEST(Registry, ExceptionsFromADeviceBecomeAFailedMeasurement) {
   const auto m2 = measure_safely(l, l.m_specs[0], RunPolicy{}, ctx);
   EXPECT_EQ(m2.status, Status::failed);
   EXPECT_NE(m2.reason.find("without samples"), std::string::npos);
+}
+
+namespace {
+class SloppyDevice : public ThrowingDevice {
+ public:
+  std::vector<double> samples;
+  Measurement measure(const KernelSpec& s, const RunPolicy&, RunContext&) override {
+    Measurement m;
+    m.spec = s;
+    m.status = Status::ok;
+    m.stats.samples = samples;
+    m.stats.median = 42;  // inconsistent with the samples: the core recomputes
+    return m;
+  }
+};
+}  // namespace
+
+TEST(Registry, StatisticsAreRecomputedAndInvalidSamplesRejected) {
+  SloppyDevice d;
+  RunContext ctx;
+  d.samples = {1, 2, 3};
+  auto m = measure_safely(d, d.m_specs[0], RunPolicy{}, ctx);
+  ASSERT_EQ(m.status, Status::ok);
+  EXPECT_DOUBLE_EQ(m.stats.median, 2);
+  d.samples = {1, std::numeric_limits<double>::quiet_NaN()};
+  m = measure_safely(d, d.m_specs[0], RunPolicy{}, ctx);
+  EXPECT_EQ(m.status, Status::failed);
+  EXPECT_NE(m.reason.find("invalid sample"), std::string::npos);
+  d.samples = {1, -3};
+  EXPECT_EQ(measure_safely(d, d.m_specs[0], RunPolicy{}, ctx).status, Status::failed);
 }
 
 TEST(Registry, OneFailingBackendDoesNotHideTheOthers) {

@@ -13,7 +13,10 @@ TEST(Stats, OddCountMedianMinMaxSpread) {
   EXPECT_DOUBLE_EQ(s.max, 13);
   EXPECT_DOUBLE_EQ(s.mean, 11);
   EXPECT_NEAR(s.stddev, 1.5811388300841898, 1e-12);
-  EXPECT_DOUBLE_EQ(s.rel_spread, 4.0 / 11.0);
+  EXPECT_DOUBLE_EQ(s.q1, 10);
+  EXPECT_DOUBLE_EQ(s.q3, 12);
+  EXPECT_DOUBLE_EQ(s.rel_spread, 2.0 / 11.0);  // interquartile range / median
+  EXPECT_DOUBLE_EQ(s.rel_range, 4.0 / 11.0);
   EXPECT_EQ(s.samples.size(), 5u);
   EXPECT_EQ(s.samples.front(), 10);  // kept in the order taken
 }
@@ -21,6 +24,8 @@ TEST(Stats, OddCountMedianMinMaxSpread) {
 TEST(Stats, EvenCountMedianIsMeanOfMiddlePair) {
   const Stats s = Stats::from_samples({4, 1, 3, 2});
   EXPECT_DOUBLE_EQ(s.median, 2.5);
+  EXPECT_DOUBLE_EQ(s.q1, 1.75);
+  EXPECT_DOUBLE_EQ(s.q3, 3.25);
 }
 
 TEST(Stats, SingleSampleAndEmpty) {

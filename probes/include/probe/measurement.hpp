@@ -38,7 +38,11 @@ struct KernelSpec {
 struct Stats {
   std::vector<double> samples;
   double median = 0, min = 0, max = 0, mean = 0, stddev = 0;
-  double rel_spread = 0;  // (max - min) / median over all samples: the figure the stopping rule uses
+  double q1 = 0, q3 = 0;  // quartiles (linear interpolation between order statistics)
+  // (q3 - q1) / median: the spread the stopping rule and the report use. Robust to a stray sample hit by
+  // preemption, which min/max (also kept) are not.
+  double rel_spread = 0;
+  double rel_range = 0;   // (max - min) / median
 
   [[nodiscard]] static Stats from_samples(std::vector<double> samples);
   friend bool operator==(const Stats&, const Stats&) = default;

@@ -22,7 +22,7 @@ struct RunPolicy {
   double sample_s = 0.02;        // target duration of one sample; iterations are calibrated to it
   int min_samples = 5;
   int max_samples = 60;
-  double target_spread = 0.01;   // stop when (max-min)/median is under this and min_samples are taken
+  double target_spread = 0.01;   // stop when the spread (IQR / median) is under this and min_samples are taken
   double max_time_s = 1.5;       // time budget for sampling one kernel (warm-up excluded)
 
   [[nodiscard]] static constexpr RunPolicy for_budget(Budget b) noexcept {
