@@ -57,6 +57,7 @@ Truth kleene_not(Truth a) { return a == Truth::yes ? Truth::no : a == Truth::no 
 struct Evaluator {
   const MetricValues& values;
   std::map<std::string, Truth> clause_results;
+  std::map<std::string, std::vector<std::string>> clause_missing;  // what made an earlier clause unknown
   std::vector<Comparison>* comparisons = nullptr;
   std::vector<std::string>* missing = nullptr;
   std::vector<std::string>* refs = nullptr;  // "Note 2 matched": clause references met on the way
@@ -147,6 +148,11 @@ struct Evaluator {
         auto it = clause_results.find(c.clause_id);
         Truth t = it == clause_results.end() ? Truth::unknown : it->second;
         if (refs) refs->push_back(fmt::format("{} {}", c.clause_id, to_string(outcome_of_truth(t))));
+        if (t == Truth::unknown && missing) {
+          for (const auto& m : clause_missing[c.clause_id]) {
+            if (std::find(missing->begin(), missing->end(), m) == missing->end()) missing->push_back(m);
+          }
+        }
         return t;
       }
       case Condition::Kind::negation: return kleene_not(eval(c.children.at(0)));
@@ -188,7 +194,7 @@ Verdict evaluate(const Ruleset& rs, const MetricValues& values, std::string_view
   v.subject = std::string(subject);
   v.rules_sha256 = rs.sha256;
 
-  Evaluator ev{values, {}, nullptr, nullptr};
+  Evaluator ev{values, {}, {}, nullptr, nullptr, nullptr};
   for (const auto& cl : rs.clauses) {
     ClauseVerdict cv;
     cv.clause_id = cl.id;
@@ -202,6 +208,7 @@ Verdict evaluate(const Ruleset& rs, const MetricValues& values, std::string_view
     ev.refs = &refs;
     Truth t = ev.eval(cl.when);
     ev.clause_results[cl.id] = t;
+    ev.clause_missing[cl.id] = cv.missing;
     cv.outcome = outcome_of(t);
     std::vector<std::string> parts;
     for (const auto& c : cv.comparisons) {

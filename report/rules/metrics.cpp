@@ -21,7 +21,8 @@ std::string_view to_string(Basis b) noexcept {
 
 namespace {
 
-// TPP = max over types of dense TOPS × bits; every type within 0.05% of the max is named (H100: fp8, int8).
+// TPP = max over types of dense TOPS × bits; every type that reaches it is named (H100: fp8 and int8; A100:
+// tf32, fp16, bf16 and int8 all give 4,992).
 void finish_tpp(BasisMetrics& b) {
   b.tpp.reset();
   b.tpp_types.clear();
@@ -30,7 +31,7 @@ void finish_tpp(BasisMetrics& b) {
   }
   if (!b.tpp) return;
   for (const auto& r : b.rates) {
-    if (r.tpp >= *b.tpp * (1 - 5e-4)) b.tpp_types.push_back(r.type);
+    if (r.tpp >= *b.tpp * (1 - 1e-9)) b.tpp_types.push_back(r.type);
   }
 }
 
@@ -88,8 +89,8 @@ BasisMetrics derived_basis(const Chip* chip, const Architecture* arch, std::opti
     b.clock_mhz = arch->reference_clock_mhz.value;
     b.clock_note = fmt::format("{} reference clock: this SKU's own tensor clock is unknown", arch->name);
     flags.push_back({"clock_fallback", "info",
-                     fmt::format("derived basis uses the {} reference clock {} MHz: the SKU's tensor clock is unknown",
-                                 arch->name, format_number(*b.clock_mhz)),
+                     fmt::format("derived basis uses the {} reference clock {:.0f} MHz: the SKU's tensor clock is unknown",
+                                 arch->name, *b.clock_mhz),
                      b.clock_mhz});
   } else {
     b.unavailable_reason = "no clock: neither the SKU's nor the architecture's tensor clock is known";
@@ -101,12 +102,12 @@ BasisMetrics derived_basis(const Chip* chip, const Architecture* arch, std::opti
     double tops = *units * *fig.value * *b.clock_mhz * 1e6 / 1e12;
     int bits = bit_length(type);
     b.rates.push_back({type, tops, bits, tops * bits,
-                       fmt::format("{} {} × {} /clk × {} MHz", *units, kind, format_number(*fig.value), format_number(*b.clock_mhz))});
+                       fmt::format("{} {} × {} /clk × {:.0f} MHz", *units, kind, format_number(*fig.value), *b.clock_mhz)});
   }
   finish_tpp(b);
   b.available = !b.rates.empty();
   if (!b.available) b.unavailable_reason = "no sourced rate";
-  b.note = fmt::format("{} rates × {} {} × {} MHz ({})", arch->name, *units, kind, format_number(*b.clock_mhz), b.clock_note);
+  b.note = fmt::format("{} rates × {} {} × {:.0f} MHz ({})", arch->name, *units, kind, *b.clock_mhz, b.clock_note);
   b.dram_note = "not derived (memory bandwidth is a datasheet figure)";
   return b;
 }

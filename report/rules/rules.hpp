@@ -321,8 +321,9 @@ struct Ruleset {
 
 class RuleBook {
  public:
-  // Every ruleset compiled into the binary (data/rules/*.json), ordered by effective date.
-  [[nodiscard]] static RuleBook builtin();
+  // Every ruleset compiled into the binary (data/rules/*.json), ordered by effective date; parsed once.
+  // Copy it to add a user's --rules file: `RuleBook book = RuleBook::builtin(); book.add(...)`.
+  [[nodiscard]] static const RuleBook& builtin();
   // Adds a ruleset; a duplicate id is an InputError unless `replace` (a user's file overriding a built-in).
   void add(Ruleset ruleset, bool replace = false);
 

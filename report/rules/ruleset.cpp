@@ -247,8 +247,7 @@ Ruleset load_ruleset_file(const std::filesystem::path& path) {
   return parse_ruleset(detail::read_file_text(path), path.string());
 }
 
-RuleBook RuleBook::builtin() {
-  // Parsed once; each call hands out a copy the caller may extend with --rules files.
+const RuleBook& RuleBook::builtin() {
   static const RuleBook book = [] {
     RuleBook b;
     for (const auto& f : data::rules_files()) b.add(parse_ruleset(f.text(), std::string(f.name) + " (built-in)"));
