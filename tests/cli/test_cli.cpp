@@ -226,3 +226,19 @@ TEST(Cli, AcceleratorWithoutRuntimeAppearsAsNotMeasured) {
   EXPECT_EQ(j["unmeasured"][0]["pci"]["vendor_id"], "10de");
   EXPECT_TRUE(j["devices"].empty());  // the CPU of another node is not measured here
 }
+
+// A progress line on stderr only when stderr is a terminal: script(1) gives probe a pseudo-terminal.
+TEST(Cli, ProgressLineOnlyOnATerminal) {
+  if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "script(1) not installed";
+  const fs::path out = work_dir() / "tty.txt";
+  const std::string cmd = std::string("script -qec '") + PROBE_EXE +
+                          " --quick --no-plugins --kernels fma.fp64 >/dev/null' /dev/null > " + out.string() +
+                          " 2>&1 </dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const std::string tty = slurp(out);
+  EXPECT_NE(tty.find("probe [1/1] cpu0 fma.fp64"), std::string::npos) << tty;
+  EXPECT_NE(tty.find("\r\033[K"), std::string::npos);
+  const Result quiet = probe("--quick --no-plugins --kernels fma.fp64 --no-progress");
+  EXPECT_EQ(quiet.status, 0);
+  EXPECT_TRUE(quiet.err.empty()) << quiet.err;
+}
