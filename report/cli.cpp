@@ -9,6 +9,7 @@
 #include <iostream>
 #include <set>
 
+#include "assessment.hpp"
 #include "cpu_backend.hpp"
 #include "json_io.hpp"
 #include "printer.hpp"
@@ -21,7 +22,14 @@
 namespace probe::cli {
 namespace {
 
-constexpr const char* kFooter = R"(Exit status:
+constexpr const char* kFooter = R"(Commands:
+  probe [--report]            inventory, measure, assess and print the report (default)
+  probe --list                inventory, backends, devices and kernels; measures nothing
+  probe rules                 the rulesets known (built in, plus --rules FILE)
+  probe classify --chip NAME  declared and derived metrics of a chip in the database and its verdicts under
+                              every ruleset, measuring nothing
+
+Exit status:
   0  success
   1  a measurement failed (its reason is in the report)
   2  usage or input error (a one-line message says what was wrong)
@@ -30,12 +38,88 @@ Kernels: fma.fp64 fma.fp32 fma.fp16 dot.bf16 dot.int8 mem.read mem.write mem.wri
          mem.copy mem.copy.nt mem.triad mem.triad.nt   (globs allowed: --kernels 'fma.*,mem.triad*')
 Plugins: probe_backend_*.so from --plugin-dir, $PROBE_PLUGIN_PATH, <exe>/../lib/probe/plugins.)";
 
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const std::size_t end = s.find(',', start);
+    std::string item = s.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!item.empty()) out.push_back(item);
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
 struct Options {
   bool report = false, list = false, quick = false, thorough = false, no_plugins = false, no_progress = false;
   std::string json_file, format = "text", kernels, devices, cpu_isa = "avx512", mem_size, topology_xml;
   std::vector<std::string> plugin_dirs;
   int threads = 0;
+  // Control parameters
+  std::string rulesets, chipdb, datacenter, chip;
+  std::vector<std::string> rules_files;
+  double die_area = 0;
+  bool rules_command = false, classify_command = false;
 };
+
+report::AssessmentOptions assessment_options(const Options& o) {
+  report::AssessmentOptions a;
+  a.ruleset_ids = split_list(o.rulesets);
+  a.rules_files = o.rules_files;
+  if (!o.chipdb.empty()) a.chipdb_file = o.chipdb;
+  if (o.die_area > 0) a.overrides.die_area_mm2 = o.die_area;
+  if (!o.datacenter.empty()) {
+    if (o.datacenter != "yes" && o.datacenter != "no") {
+      throw InputError(fmt::format("--datacenter: '{}' is not yes or no", o.datacenter));
+    }
+    a.overrides.datacenter = o.datacenter == "yes";
+  }
+  return a;
+}
+
+void emit(const Options& o, std::string_view text_out, const nlohmann::json& doc) {
+  if (!o.json_file.empty()) report::write_file_atomically(o.json_file, doc.dump(2) + "\n");
+  if (o.format == "json") {
+    std::cout << doc.dump(2) << "\n";
+  } else {
+    std::cout << text_out;
+  }
+  std::cout.flush();
+}
+
+// probe rules: every ruleset the book holds, with its status and the hash of its file.
+int run_rules(const Options& o) {
+  report::AssessmentOptions a = assessment_options(o);
+  a.all_rulesets_by_default = true;
+  report::Assessment assessment(a);
+  const auto& book = assessment.rule_book();
+  nlohmann::json doc = nlohmann::json::array();
+  for (const auto& r : book.all()) doc.push_back(rules::to_json(r));
+  emit(o, rules::render_rulesets(book.all()), nlohmann::json{{"rulesets", doc}});
+  return kExitOk;
+}
+
+// probe classify --chip NAME: the calculator, from the same engine as the report.
+int run_classify(const Options& o) {
+  report::AssessmentOptions a = assessment_options(o);
+  a.all_rulesets_by_default = true;
+  report::Assessment assessment(a);
+  assessment.assess_chip(o.chip);
+  const report::DeviceAssessment& d = assessment.devices().front();
+  std::string text = rules::render_text(d.metrics);
+  text += "\n";
+  text += rules::render_text(d.verdicts);
+  if (!assessment.node().empty()) {
+    text += "\nA computer containing this chip (4A090):\n";
+    for (const auto& v : assessment.node()) text += "  " + v.summary + "\n";
+  }
+  nlohmann::json doc = assessment.device_json(d);
+  doc["node_verdicts"] = assessment.node_json();
+  doc["provenance"] = assessment.provenance_json();
+  emit(o, text, doc);
+  return kExitOk;
+}
 
 std::uint64_t parse_size(const std::string& s) {
   std::size_t pos = 0;
@@ -55,19 +139,6 @@ std::uint64_t parse_size(const std::string& s) {
   const double bytes = v * mult;
   if (!(bytes >= 1 << 20)) throw InputError(fmt::format("--mem-size: '{}' is below the minimum of 1M", s));
   return static_cast<std::uint64_t>(bytes);
-}
-
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    const std::size_t end = s.find(',', start);
-    std::string item = s.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (!item.empty()) out.push_back(item);
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return out;
 }
 
 bool matches_any(const std::vector<std::string>& patterns, const std::string& id) {
@@ -106,6 +177,13 @@ class Progress {
 };
 
 int run(const Options& o, const std::string& command, const char* argv0) {
+  if (o.format != "text" && o.format != "json") {
+    throw InputError(fmt::format("--format: '{}' is not one of text, json", o.format));
+  }
+  if (o.rules_command) return run_rules(o);
+  if (o.classify_command) return run_classify(o);
+  // Data files are read before anything is measured: a bad --rules file is an input error, not a late crash.
+  report::Assessment assessment(assessment_options(o));
   const RunPolicy policy = RunPolicy::for_budget(o.quick ? Budget::quick : o.thorough ? Budget::thorough : Budget::normal);
   const auto format = report::format_from_string(o.format);
   if (!format) throw InputError(fmt::format("--format: '{}' is not one of text, json", o.format));
@@ -199,8 +277,9 @@ int run(const Options& o, const std::string& command, const char* argv0) {
   rep.unmeasured = report::unmeasured_accelerators(rep.inventory, rep.devices, rep.backends);
   rep.conventions = report::standard_conventions();
   rep.finished_at = utc_now_iso8601();
+  assessment.assess(rep);
 
-  if (!o.json_file.empty()) report::write_file_atomically(o.json_file, report::to_json_text(rep));
+  if (!o.json_file.empty()) report::write_file_atomically(o.json_file, report::to_json_text(rep, &assessment));
   if (o.list && *format == report::Format::text) {
     std::string out = report::render_inventory(rep);
     out += "\nDevices and kernels\n";
@@ -213,7 +292,7 @@ int run(const Options& o, const std::string& command, const char* argv0) {
     }
     std::cout << out;
   } else {
-    std::cout << report::make_printer(*format)->render(rep);
+    std::cout << report::make_printer(*format)->render(rep, &assessment);
   }
   std::cout.flush();
   return rep.any_failed() ? kExitMeasurementFailed : kExitOk;
@@ -255,6 +334,37 @@ int run_cli(int argc, char** argv) {
       ->type_name("FILE");
   app.add_flag("--no-progress", o.no_progress, "No progress line on stderr (it is shown only on a terminal anyway)");
   list->excludes(quick)->excludes(thorough);
+  app.add_option("--ruleset", o.rulesets,
+                 "Evaluate only these rulesets: comma-separated ids (default: every ruleset in force; see probe rules)")
+      ->type_name("LIST");
+  app.add_option("--rules", o.rules_files, "Also load this rules file (same schema; replaces a built-in of the same id)")
+      ->type_name("FILE");
+  app.add_option("--chipdb", o.chipdb, "Use this chip database instead of the built-in one")->type_name("FILE");
+  app.add_option("--die-area", o.die_area,
+                 "Applicable die area in mm² for performance density, where the chip database has none")
+      ->type_name("MM2")
+      ->check(CLI::Validator(
+          [](const std::string& v) -> std::string {
+            try {
+              if (std::stod(v) > 0) return {};
+            } catch (...) {
+            }
+            return "'" + v + "' is not a positive number of mm²";
+          },
+          "MM2"));
+  app.add_option("--datacenter", o.datacenter, "Whether the device is designed or marketed for data centers (Note 2 "
+                                               "to 3A090): yes or no")
+      ->type_name("yes|no");
+
+  auto* rules_cmd = app.add_subcommand("rules", "List the rulesets: id, instrument, effective date, status, file hash");
+  rules_cmd->fallthrough();
+  auto* classify_cmd = app.add_subcommand(
+      "classify", "Declared and derived metrics of a chip in the database and its verdicts, measuring nothing");
+  classify_cmd->add_option("--chip", o.chip, "The chip: a name or alias from the database (\"H100 SXM\")")
+      ->type_name("NAME")
+      ->required();
+  classify_cmd->fallthrough();
+  app.require_subcommand(0, 1);
 
   std::string command = "probe";
   for (int i = 1; i < argc; ++i) command += fmt::format(" {}", argv[i]);
@@ -270,6 +380,13 @@ int run_cli(int argc, char** argv) {
   }
   if (o.report && o.list) {
     std::cerr << "probe: --report and --list exclude each other (see probe --help)\n";
+    return kExitUsage;
+  }
+  o.rules_command = rules_cmd->parsed();
+  o.classify_command = classify_cmd->parsed();
+  if ((o.rules_command || o.classify_command) && (o.report || o.list || o.quick || o.thorough)) {
+    std::cerr << "probe: " << (o.rules_command ? "rules" : "classify")
+              << " measures nothing: --report, --list, --quick and --thorough do not apply (see probe --help)\n";
     return kExitUsage;
   }
   try {

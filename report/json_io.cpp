@@ -381,8 +381,20 @@ Report report_from_json(const nlohmann::json& j, std::string_view source) {
   return rep;
 }
 
-std::string to_json_text(const Report& report) {
-  return to_json(report).dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+nlohmann::json to_json(const Report& report, const Assessment& assessment) {
+  json j = to_json(report);
+  for (auto& d : j["devices"]) {
+    const DeviceAssessment* a = assessment.find(d["id"].get<std::string>());
+    d["control"] = a ? assessment.device_json(*a) : json(nullptr);
+  }
+  j["node_verdicts"] = assessment.node_json();
+  j["provenance"] = assessment.provenance_json();
+  return j;
+}
+
+std::string to_json_text(const Report& report, const Assessment* assessment) {
+  const json j = assessment ? to_json(report, *assessment) : to_json(report);
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view content) {

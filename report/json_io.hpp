@@ -5,14 +5,18 @@
 #include <string>
 #include <string_view>
 
+#include "assessment.hpp"
 #include "report.hpp"
 
 namespace probe::report {
 
 [[nodiscard]] nlohmann::json to_json(const Report& report);
+// The report with its control-parameter assessment: devices[i].control, node_verdicts and provenance. Reading
+// it back ignores the assessment (it is a pure function of the rest, recomputed on demand).
+[[nodiscard]] nlohmann::json to_json(const Report& report, const Assessment& assessment);
 // Throws InputError naming `source` and the field for anything that does not match the schema's shape.
 [[nodiscard]] Report report_from_json(const nlohmann::json& j, std::string_view source);
-[[nodiscard]] std::string to_json_text(const Report& report);
+[[nodiscard]] std::string to_json_text(const Report& report, const Assessment* assessment = nullptr);
 
 // Writes atomically: a temporary file beside the target, renamed into place; nothing half-written is left.
 // Throws InputError naming the path when it cannot be written.

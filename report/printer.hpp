@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "assessment.hpp"
 #include "report.hpp"
 
 namespace probe::report {
@@ -12,7 +13,9 @@ namespace probe::report {
 class Printer {
  public:
   virtual ~Printer() = default;
-  [[nodiscard]] virtual std::string render(const Report& report) const = 0;
+  // `assessment`, when given, adds the control-parameter section (metrics and verdicts) of each device and
+  // the node's verdicts.
+  [[nodiscard]] virtual std::string render(const Report& report, const Assessment* assessment = nullptr) const = 0;
 };
 
 enum class Format { text, json };

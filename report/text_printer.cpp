@@ -157,9 +157,27 @@ void memory_table(std::string& out, const DeviceReport& d) {
   }
 }
 
+void control_section(std::string& out, const DeviceReport& d, const Assessment* a) {
+  if (!a) return;
+  const DeviceAssessment* da = a->find(d.info.id);
+  if (!da) return;
+  out += "\n  Control parameters (export-control metrics and verdicts)\n";
+  auto indent = [&](const std::string& text) {
+    std::size_t start = 0;
+    while (start < text.size()) {
+      const std::size_t end = text.find('\n', start);
+      out += "    " + text.substr(start, end == std::string::npos ? std::string::npos : end - start) + "\n";
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+  };
+  indent(rules::render_text(da->metrics));
+  indent(rules::render_text(da->verdicts));
+}
+
 class TextPrinter final : public Printer {
  public:
-  std::string render(const Report& r) const override {
+  std::string render(const Report& r, const Assessment* a) const override {
     std::string out = fmt::format("probe {} — {} budget — {} → {}\n\n", r.tool_version, r.budget, r.started_at,
                                   r.finished_at);
     out += render_inventory(r);
@@ -169,6 +187,11 @@ class TextPrinter final : public Printer {
       if (d.info.partial) out += fmt::format("  partial: {}\n", d.info.partial_reason);
       compute_table(out, d);
       memory_table(out, d);
+      control_section(out, d, a);
+    }
+    if (a && !a->node().empty()) {
+      out += "\nNode (4A090: computers containing 3A090 integrated circuits)\n";
+      for (const auto& v : a->node()) out += "  " + v.summary + "\n";
     }
     out += "\nConventions\n";
     for (const auto& c : r.conventions) out += fmt::format("  {}: {}\n", c.topic, c.text);
@@ -179,7 +202,7 @@ class TextPrinter final : public Printer {
 
 class JsonPrinter final : public Printer {
  public:
-  std::string render(const Report& r) const override { return to_json_text(r); }
+  std::string render(const Report& r, const Assessment* a) const override { return to_json_text(r, a); }
 };
 
 }  // namespace

@@ -112,7 +112,16 @@ INSTANTIATE_TEST_SUITE_P(
                       UsageCase{"--json /nonexistent/dir/r.json --kernels fma.fp64 --quick", "/nonexistent/dir/r.json"},
                       UsageCase{"--topology /nonexistent/topo.xml --list", "/nonexistent/topo.xml"},
                       UsageCase{"--topology " PROBE_MALFORMED_XML " --list", "malformed.xml"},
-                      UsageCase{"--json", "--json"}, UsageCase{"extra", "extra"}),
+                      UsageCase{"--json", "--json"}, UsageCase{"extra", "extra"},
+                      UsageCase{"--ruleset nope --list", "unknown ruleset 'nope' (known: "},
+                      UsageCase{"--rules /nonexistent/rules.json --list", "/nonexistent/rules.json"},
+                      UsageCase{"--rules " PROBE_BAD_RULES " --list", "bad_rules.json"},
+                      UsageCase{"--chipdb /nonexistent/chips.json --list", "/nonexistent/chips.json"},
+                      UsageCase{"--chipdb " PROBE_BAD_CHIPS " --list", "bad_chips.json"},
+                      UsageCase{"--datacenter maybe --list", "--datacenter: 'maybe' is not yes or no"},
+                      UsageCase{"--die-area -3 --list", "--die-area"}, UsageCase{"classify", "--chip is required"},
+                      UsageCase{"classify --chip Z9000", "--chip: 'Z9000' is not in"},
+                      UsageCase{"rules --quick", "measures nothing"}),
     [](const ::testing::TestParamInfo<UsageCase>& info) {
       std::string name;
       for (const char* p = info.param.args; *p && name.size() < 40; ++p) {
@@ -241,4 +250,52 @@ TEST(Cli, ProgressLineOnlyOnATerminal) {
   const Result quiet = probe("--quick --no-plugins --kernels fma.fp64 --no-progress");
   EXPECT_EQ(quiet.status, 0);
   EXPECT_TRUE(quiet.err.empty()) << quiet.err;
+}
+
+TEST(Cli, ClassifyExplainsTheVerdictFromTheChipDatabase) {
+  const Result r = probe("classify --chip 'H100 SXM'");
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const char* s : {"TPP 15,832", "PD 19.45", "derived", "1830 MHz", "TPP 15,832 ≥ 4,800 (margin +230%) → 3A090.a.1",
+                        "88 FR 73458", "91 FR 1684", "4A090"}) {
+    EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+  }
+  const Result j = probe("classify --chip 'RTX 4090 D' --format json --datacenter no --ruleset us-2023-10-acr");
+  ASSERT_EQ(j.status, 0) << j.err;
+  const json doc = json::parse(j.out);
+  ASSERT_EQ(doc["verdicts"].size(), 1u);
+  EXPECT_EQ(doc["verdicts"][0]["ruleset"], "us-2023-10-acr");
+  EXPECT_FALSE(doc["verdicts"][0]["near_misses"].empty());  // TPP 4,707 just under 4,800
+  EXPECT_EQ(doc["metrics"]["datacenter"], false);
+  EXPECT_EQ(doc["provenance"]["chip_database"]["sha256"].get<std::string>().size(), 64u);
+}
+
+TEST(Cli, RulesListsEveryRulesetWithItsStatus) {
+  const Result r = probe("rules");
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const char* s : {"us-2022-10-acr", "us-2023-10-acr", "us-2024-12-hbm", "us-2025-01-ai-diffusion",
+                        "us-2026-01-cn-case-by-case", "us-4a090-node", "rescinded", "superseded", "in force"}) {
+    EXPECT_NE(r.out.find(s), std::string::npos) << s;
+  }
+  const Result j = probe("rules --format json");
+  ASSERT_EQ(j.status, 0);
+  EXPECT_GE(json::parse(j.out)["rulesets"].size(), 6u);
+}
+
+TEST(Cli, ReportCarriesControlParametersOnThreeBasesAndProvenance) {
+  const fs::path json_file = work_dir() / "control.json";
+  const Result r = probe("--quick --no-plugins --kernels 'dot.int8,fma.fp64,mem.triad.nt' --mem-size 64M --json " +
+                         json_file.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("Control parameters"), std::string::npos);
+  EXPECT_NE(r.out.find("88 FR 73458"), std::string::npos);
+  ASSERT_EQ(validate(json_file), 0);
+  const json j = json::parse(slurp(json_file));
+  const json& c = j["devices"][0]["control"];
+  for (const char* b : {"declared", "derived", "measured"}) EXPECT_TRUE(c["metrics"]["bases"].contains(b)) << b;
+  EXPECT_GT(c["metrics"]["bases"]["measured"]["tpp"].get<double>(), 0);
+  EXPECT_GT(c["metrics"]["bases"]["measured"]["total_dram_bw_gbs"].get<double>(), 0);
+  EXPECT_FALSE(c["verdicts"].empty());
+  EXPECT_FALSE(j["node_verdicts"].empty());
+  EXPECT_EQ(j["provenance"]["chip_database"]["sha256"].get<std::string>().size(), 64u);
+  EXPECT_FALSE(j["provenance"]["rulesets"].empty());
 }

@@ -1,0 +1,79 @@
+#include "assessment.hpp"
+
+#include <fmt/format.h>
+
+#include "probe/error.hpp"
+
+namespace probe::report {
+
+Assessment::Assessment(const AssessmentOptions& o) : m_book(rules::RuleBook::builtin()), m_overrides(o.overrides) {
+  if (o.chipdb_file) {
+    m_owned_db = std::make_unique<rules::ChipDatabase>(rules::ChipDatabase::load_file(*o.chipdb_file));
+    m_db = m_owned_db.get();
+  } else {
+    m_db = &rules::ChipDatabase::builtin();
+  }
+  // A user's file replaces a built-in ruleset of the same id: that is how a newer version of a rule is tried.
+  for (const auto& f : o.rules_files) m_book.add(rules::load_ruleset_file(f), true);
+  std::vector<std::string> ids = o.ruleset_ids;
+  if (ids.empty() && o.all_rulesets_by_default) {
+    for (const auto& r : m_book.all()) ids.push_back(r.id);
+  }
+  m_device_sets = m_book.select(ids);
+  m_node_sets = m_book.select_node(ids);
+}
+
+void Assessment::assess(const Report& report) {
+  m_devices.clear();
+  std::vector<std::vector<rules::Verdict>> all;
+  for (const auto& d : report.devices) {
+    DeviceAssessment a{rules::device_metrics(d, *m_db, m_overrides), {}};
+    a.verdicts = rules::evaluate(m_device_sets, a.metrics);
+    all.push_back(a.verdicts);
+    m_devices.push_back(std::move(a));
+  }
+  m_node = rules::evaluate_node(m_node_sets, all);
+}
+
+void Assessment::assess_chip(std::string_view name) {
+  const rules::Chip* chip = m_db->find_name(name);
+  if (!chip) {
+    std::vector<std::string> names;
+    for (const auto& c : m_db->chips()) names.push_back(c.name);
+    throw InputError(fmt::format("--chip: '{}' is not in {} (known: {})", name, m_db->file_name(),
+                                 fmt::join(names, ", ")));
+  }
+  m_devices.clear();
+  DeviceAssessment a{rules::chip_metrics(*chip, *m_db, m_overrides), {}};
+  a.verdicts = rules::evaluate(m_device_sets, a.metrics);
+  std::vector<std::vector<rules::Verdict>> all{a.verdicts};
+  m_devices.push_back(std::move(a));
+  m_node = rules::evaluate_node(m_node_sets, all);
+}
+
+const DeviceAssessment* Assessment::find(std::string_view id) const noexcept {
+  for (const auto& d : m_devices) {
+    if (d.metrics.device_id == id) return &d;
+  }
+  return nullptr;
+}
+
+nlohmann::json Assessment::provenance_json() const {
+  std::vector<const rules::Ruleset*> sets = m_device_sets;
+  sets.insert(sets.end(), m_node_sets.begin(), m_node_sets.end());
+  return rules::provenance_json(*m_db, sets);
+}
+
+nlohmann::json Assessment::node_json() const {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& v : m_node) a.push_back(rules::to_json(v));
+  return a;
+}
+
+nlohmann::json Assessment::device_json(const DeviceAssessment& d) const {
+  nlohmann::json v = nlohmann::json::array();
+  for (const auto& x : d.verdicts) v.push_back(rules::to_json(x));
+  return {{"metrics", rules::to_json(d.metrics)}, {"verdicts", v}};
+}
+
+}  // namespace probe::report

@@ -1,0 +1,63 @@
+#pragma once
+// The control-parameter assessment of a report: metrics on three bases and the verdicts of each ruleset, per
+// device and for the node. A pure function of the report and the data files, so a recorded report can be
+// assessed again under other rules without measuring.
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "report.hpp"
+#include "rules.hpp"
+
+namespace probe::report {
+
+struct AssessmentOptions {
+  std::vector<std::string> ruleset_ids;  // empty: every ruleset in force (classify: every ruleset)
+  std::vector<std::string> rules_files;  // --rules FILE: added to (or replacing) the built-in rulesets
+  std::optional<std::string> chipdb_file;  // --chipdb FILE instead of the built-in chip database
+  rules::Overrides overrides;              // --die-area, --datacenter
+  bool all_rulesets_by_default = false;    // classify: superseded and rescinded ones too
+};
+
+struct DeviceAssessment {
+  rules::DeviceMetrics metrics;
+  std::vector<rules::Verdict> verdicts;
+};
+
+class Assessment {
+ public:
+  // Loads the chip database and rulesets (InputError for a bad file or an unknown ruleset id).
+  explicit Assessment(const AssessmentOptions& options);
+  Assessment(const Assessment&) = delete;
+  Assessment& operator=(const Assessment&) = delete;
+
+  // Assesses every device of the report and the node.
+  void assess(const Report& report);
+  // Assesses one chip of the database by name, measuring nothing (probe classify --chip NAME).
+  void assess_chip(std::string_view name);
+
+  [[nodiscard]] const rules::ChipDatabase& chip_database() const noexcept { return *m_db; }
+  [[nodiscard]] const rules::RuleBook& rule_book() const noexcept { return m_book; }
+  [[nodiscard]] const std::vector<const rules::Ruleset*>& device_rulesets() const noexcept { return m_device_sets; }
+  [[nodiscard]] const std::vector<DeviceAssessment>& devices() const noexcept { return m_devices; }
+  [[nodiscard]] const std::vector<rules::Verdict>& node() const noexcept { return m_node; }
+  [[nodiscard]] const DeviceAssessment* find(std::string_view device_id) const noexcept;
+
+  // {"provenance": …, "node_verdicts": […]} and, per device id, {"metrics": …, "verdicts": […]}.
+  [[nodiscard]] nlohmann::json provenance_json() const;
+  [[nodiscard]] nlohmann::json node_json() const;
+  [[nodiscard]] nlohmann::json device_json(const DeviceAssessment& d) const;
+
+ private:
+  std::unique_ptr<rules::ChipDatabase> m_owned_db;
+  const rules::ChipDatabase* m_db = nullptr;
+  rules::RuleBook m_book;
+  rules::Overrides m_overrides;
+  std::vector<const rules::Ruleset*> m_device_sets, m_node_sets;
+  std::vector<DeviceAssessment> m_devices;
+  std::vector<rules::Verdict> m_node;
+};
+
+}  // namespace probe::report
