@@ -59,7 +59,7 @@ struct Options {
   // Control parameters
   std::string rulesets, chipdb, datacenter, chip;
   std::vector<std::string> rules_files;
-  double die_area = 0;
+  double die_area = 0, derive_clock = 0;
   bool rules_command = false, classify_command = false;
 };
 
@@ -69,6 +69,7 @@ report::AssessmentOptions assessment_options(const Options& o) {
   a.rules_files = o.rules_files;
   if (!o.chipdb.empty()) a.chipdb_file = o.chipdb;
   if (o.die_area > 0) a.overrides.die_area_mm2 = o.die_area;
+  if (o.derive_clock > 0) a.overrides.derive_clock_mhz = o.derive_clock;
   if (!o.datacenter.empty()) {
     if (o.datacenter != "yes" && o.datacenter != "no") {
       throw InputError(fmt::format("--datacenter: '{}' is not yes or no", o.datacenter));
@@ -352,6 +353,11 @@ int run_cli(int argc, char** argv) {
             return "'" + v + "' is not a positive number of mm²";
           },
           "MM2"));
+  app.add_option("--derive-clock", o.derive_clock,
+                 "Clock in MHz for the derived basis (default: the datasheet tensor-peak clock; e.g. 1980 for H100 "
+                 "SXM at its maximum boost)")
+      ->type_name("MHZ")
+      ->check(CLI::Range(1.0, 100000.0));
   app.add_option("--datacenter", o.datacenter, "Whether the device is designed or marketed for data centers (Note 2 "
                                                "to 3A090): yes or no")
       ->type_name("yes|no");
