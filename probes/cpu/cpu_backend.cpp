@@ -112,6 +112,22 @@ ClockReading read_clock(WorkerPool& pool, double seconds) {
   return r;
 }
 
+// Runs each thread's check on its own thread (its data is in its caches and on its NUMA node) and returns the
+// first failure, naming the thread and its PU.
+template <typename Kernel>
+std::optional<std::string> verify_on_threads(WorkerPool& pool, const std::vector<std::unique_ptr<Kernel>>& kernels,
+                                             std::uint64_t iterations) {
+  std::vector<std::optional<std::string>> errors(kernels.size());
+  pool.run([&](int i) {
+    const auto u = static_cast<std::size_t>(i);
+    errors[u] = kernels[u]->verify(iterations);
+  });
+  for (std::size_t i = 0; i < errors.size(); ++i) {
+    if (errors[i]) return fmt::format("thread {} (PU {}): {}", i, pool.pus()[i], *errors[i]);
+  }
+  return std::nullopt;
+}
+
 class ComputeRunner final : public SampleRunner {
  public:
   ComputeRunner(WorkerPool& pool, const ComputeKernelInfo& info) : m_pool(pool), m_info(info) {
@@ -127,19 +143,11 @@ class ComputeRunner final : public SampleRunner {
     return m_pool.run_timed([&](int i) { m_kernels[static_cast<std::size_t>(i)]->run(iterations); });
   }
   std::optional<std::string> verify(std::uint64_t iterations, bool) override {
-    std::vector<std::optional<std::string>> errors(m_kernels.size());
-    m_pool.run([&](int i) {
-      errors[static_cast<std::size_t>(i)] = m_kernels[static_cast<std::size_t>(i)]->verify(iterations);
-    });
-    for (std::size_t i = 0; i < errors.size(); ++i) {
-      if (errors[i]) return fmt::format("thread {} (PU {}): {}", i, m_pool.pus()[i], *errors[i]);
-    }
-    return std::nullopt;
+    return verify_on_threads(m_pool, m_kernels, iterations);
   }
   double work(std::uint64_t iterations) const override {
     return m_info.ops_per_iter() * static_cast<double>(iterations) * static_cast<double>(m_kernels.size());
   }
-  void inject_error() { m_kernels.front()->inject_error(); }
 
  private:
   WorkerPool& m_pool;
@@ -168,14 +176,7 @@ class MemoryRunner final : public SampleRunner {
   }
   std::optional<std::string> verify(std::uint64_t passes, bool final) override {
     if (!final) return std::nullopt;  // a full check is another pass over memory: once, after the last sample
-    std::vector<std::optional<std::string>> errors(m_kernels.size());
-    m_pool.run([&](int i) {
-      errors[static_cast<std::size_t>(i)] = m_kernels[static_cast<std::size_t>(i)]->verify(passes);
-    });
-    for (std::size_t i = 0; i < errors.size(); ++i) {
-      if (errors[i]) return fmt::format("thread {} (PU {}): {}", i, m_pool.pus()[i], *errors[i]);
-    }
-    return std::nullopt;
+    return verify_on_threads(m_pool, m_kernels, passes);
   }
   double work(std::uint64_t passes) const override {
     return static_cast<double>(passes) * static_cast<double>(m_elements) * m_info.counted_bytes_per_elem;
