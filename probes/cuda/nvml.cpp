@@ -1,0 +1,186 @@
+// NVML subset. The prototypes are NVML's public C API (stable across driver versions); the _v2 entry points are
+// the ones current drivers export.
+#include "nvml.hpp"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fmt/format.h>
+#include <numeric>
+
+namespace probe::cuda {
+
+namespace {
+using Ret = int;  // nvmlReturn_t; 0 is NVML_SUCCESS
+using Dev = void*;
+constexpr int kClockSm = 1, kClockMem = 2;  // nvmlClockType_t
+constexpr int kTemperatureGpu = 0;          // nvmlTemperatureSensors_t
+}  // namespace
+
+struct NvmlApi {
+  Ret (*init)() = nullptr;
+  Ret (*shutdown)() = nullptr;
+  const char* (*error_string)(Ret) = nullptr;
+  Ret (*system_driver_version)(char*, unsigned) = nullptr;
+  Ret (*handle_by_pci)(const char*, Dev*) = nullptr;
+  Ret (*serial)(Dev, char*, unsigned) = nullptr;
+  Ret (*board_part)(Dev, char*, unsigned) = nullptr;
+  Ret (*vbios)(Dev, char*, unsigned) = nullptr;
+  Ret (*power_limit)(Dev, unsigned*) = nullptr;
+  Ret (*max_clock)(Dev, int, unsigned*) = nullptr;
+  Ret (*clock)(Dev, int, unsigned*) = nullptr;
+  Ret (*temperature)(Dev, int, unsigned*) = nullptr;
+  Ret (*power_usage)(Dev, unsigned*) = nullptr;
+  Ret (*ecc_mode)(Dev, int*, int*) = nullptr;
+  Ret (*mig_mode)(Dev, unsigned*, unsigned*) = nullptr;
+  Ret (*clock_reasons)(Dev, unsigned long long*) = nullptr;
+};
+
+namespace {
+template <class F>
+bool resolve(void* lib, const char* name, F& fn) {
+  fn = reinterpret_cast<F>(dlsym(lib, name));
+  return fn != nullptr;
+}
+std::string text(Ret (*fn)(Dev, char*, unsigned), Dev d) {
+  if (!fn) return {};
+  char buf[96] = {};
+  return fn(d, buf, sizeof buf) == 0 ? std::string(buf) : std::string();
+}
+}  // namespace
+
+Nvml::Nvml() {
+  m_lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!m_lib) {
+    m_why = "NVML not found (libnvidia-ml.so.1 could not be loaded)";
+    return;
+  }
+  auto api = std::make_unique<NvmlApi>();
+  const bool core = resolve(m_lib, "nvmlInit_v2", api->init) && resolve(m_lib, "nvmlShutdown", api->shutdown) &&
+                    resolve(m_lib, "nvmlDeviceGetHandleByPciBusId_v2", api->handle_by_pci);
+  if (!core) {
+    m_why = "NVML lacks nvmlInit_v2/nvmlDeviceGetHandleByPciBusId_v2";
+    dlclose(m_lib);
+    m_lib = nullptr;
+    return;
+  }
+  resolve(m_lib, "nvmlErrorString", api->error_string);
+  resolve(m_lib, "nvmlSystemGetDriverVersion", api->system_driver_version);
+  resolve(m_lib, "nvmlDeviceGetSerial", api->serial);
+  resolve(m_lib, "nvmlDeviceGetBoardPartNumber", api->board_part);
+  resolve(m_lib, "nvmlDeviceGetVbiosVersion", api->vbios);
+  resolve(m_lib, "nvmlDeviceGetPowerManagementLimit", api->power_limit);
+  resolve(m_lib, "nvmlDeviceGetMaxClockInfo", api->max_clock);
+  resolve(m_lib, "nvmlDeviceGetClockInfo", api->clock);
+  resolve(m_lib, "nvmlDeviceGetTemperature", api->temperature);
+  resolve(m_lib, "nvmlDeviceGetPowerUsage", api->power_usage);
+  resolve(m_lib, "nvmlDeviceGetEccMode", api->ecc_mode);
+  resolve(m_lib, "nvmlDeviceGetMigMode", api->mig_mode);
+  if (!resolve(m_lib, "nvmlDeviceGetCurrentClocksEventReasons", api->clock_reasons)) {
+    resolve(m_lib, "nvmlDeviceGetCurrentClocksThrottleReasons", api->clock_reasons);
+  }
+  if (const Ret r = api->init(); r != 0) {
+    m_why = fmt::format("nvmlInit failed: {}", api->error_string ? api->error_string(r) : std::to_string(r));
+    dlclose(m_lib);
+    m_lib = nullptr;
+    return;
+  }
+  if (api->system_driver_version) {
+    char buf[96] = {};
+    if (api->system_driver_version(buf, sizeof buf) == 0) m_driver = buf;
+  }
+  m_api = std::move(api);
+}
+
+Nvml::~Nvml() {
+  if (m_api) m_api->shutdown();
+  if (m_lib) dlclose(m_lib);
+}
+
+void* Nvml::device(const std::string& bus_id) const {
+  if (!m_api) return nullptr;
+  Dev d = nullptr;
+  return m_api->handle_by_pci(bus_id.c_str(), &d) == 0 ? d : nullptr;
+}
+
+NvmlStatic Nvml::read_static(void* dev) const {
+  NvmlStatic s;
+  if (!m_api || !dev) return s;
+  s.serial = text(m_api->serial, dev);
+  s.board_part_number = text(m_api->board_part, dev);
+  s.vbios = text(m_api->vbios, dev);
+  unsigned v = 0;
+  if (m_api->power_limit && m_api->power_limit(dev, &v) == 0) s.power_limit_w = v / 1000.0;
+  if (m_api->max_clock && m_api->max_clock(dev, kClockSm, &v) == 0) s.max_sm_clock_hz = v * 1e6;
+  if (m_api->max_clock && m_api->max_clock(dev, kClockMem, &v) == 0) s.max_mem_clock_hz = v * 1e6;
+  if (m_api->clock && m_api->clock(dev, kClockSm, &v) == 0) s.sm_clock_hz = v * 1e6;
+  if (m_api->clock && m_api->clock(dev, kClockMem, &v) == 0) s.mem_clock_hz = v * 1e6;
+  int cur = 0, pend = 0;
+  if (m_api->ecc_mode && m_api->ecc_mode(dev, &cur, &pend) == 0) s.ecc_enabled = cur != 0;
+  unsigned mc = 0, mp = 0;
+  if (m_api->mig_mode && m_api->mig_mode(dev, &mc, &mp) == 0) s.mig_enabled = mc != 0;
+  return s;
+}
+
+Nvml::Sampler::Sampler(const Nvml& nvml, void* dev, int period_ms) : m_nvml(nvml), m_dev(dev), m_period_ms(period_ms) {
+  if (!m_nvml.m_api || !m_dev) return;
+  m_thread = std::thread([this] {
+    while (!m_stop.load(std::memory_order_relaxed)) {
+      sample();
+      std::this_thread::sleep_for(std::chrono::milliseconds(m_period_ms));
+    }
+  });
+}
+
+Nvml::Sampler::~Sampler() {
+  m_stop = true;
+  if (m_thread.joinable()) m_thread.join();
+}
+
+void Nvml::Sampler::sample() {
+  const NvmlApi& api = *m_nvml.m_api;
+  unsigned v = 0;
+  if (api.clock && api.clock(m_dev, kClockSm, &v) == 0) m_clock.push_back(v * 1e6);
+  if (api.power_usage && api.power_usage(m_dev, &v) == 0) m_power.push_back(v / 1000.0);
+  if (api.temperature && api.temperature(m_dev, kTemperatureGpu, &v) == 0) m_temp.push_back(v);
+  unsigned long long r = 0;
+  if (api.clock_reasons && api.clock_reasons(m_dev, &r) == 0) m_reasons |= r;
+}
+
+SensorSummary Nvml::Sampler::stop() {
+  m_stop = true;
+  if (m_thread.joinable()) m_thread.join();
+  SensorSummary s;
+  s.samples = static_cast<int>(m_clock.size());
+  auto mean = [](const std::vector<double>& v) {
+    return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  };
+  if (!m_clock.empty()) {
+    s.sm_clock_hz_mean = mean(m_clock);
+    s.sm_clock_hz_min = *std::min_element(m_clock.begin(), m_clock.end());
+    s.sm_clock_hz_max = *std::max_element(m_clock.begin(), m_clock.end());
+  }
+  if (!m_power.empty()) {
+    s.power_w_mean = mean(m_power);
+    s.power_w_max = *std::max_element(m_power.begin(), m_power.end());
+  }
+  if (!m_temp.empty()) s.temperature_c_max = *std::max_element(m_temp.begin(), m_temp.end());
+  s.throttle_reasons = m_reasons;
+  return s;
+}
+
+std::string throttle_reason_names(std::uint64_t mask) {
+  // nvmlClocksEventReason* bits (nvml.h): the ones that mean the clock was held below what was asked.
+  static constexpr std::pair<std::uint64_t, const char*> kNames[] = {
+      {0x4, "software power cap"},   {0x8, "hardware slowdown"},        {0x20, "software thermal slowdown"},
+      {0x40, "hardware thermal slowdown"}, {0x80, "hardware power brake"}, {0x100, "display clock setting"},
+      {0x2, "application clocks setting"}, {0x10, "sync boost"}};
+  std::string out;
+  for (const auto& [bit, name] : kNames) {
+    if (mask & bit) out += (out.empty() ? "" : ", ") + std::string(name);
+  }
+  return out;
+}
+
+}  // namespace probe::cuda

@@ -1,0 +1,79 @@
+#pragma once
+// NVML through dlopen("libnvidia-ml.so.1"), with our own declarations of the few entry points used: no link-time
+// dependency, and a node without NVML still measures (the report says NVML was missing).
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace probe::cuda {
+
+struct NvmlApi;  // the resolved function pointers
+
+// One NVML device (the physical GPU behind a CUDA device, found by PCI bus id).
+struct NvmlStatic {
+  std::string serial, board_part_number, vbios;
+  std::optional<double> power_limit_w;
+  std::optional<double> max_sm_clock_hz, max_mem_clock_hz;
+  std::optional<double> sm_clock_hz, mem_clock_hz;  // current, at enumeration
+  std::optional<bool> ecc_enabled;
+  std::optional<bool> mig_enabled;
+};
+
+struct SensorSummary {
+  int samples = 0;
+  double sm_clock_hz_mean = 0, sm_clock_hz_min = 0, sm_clock_hz_max = 0;
+  double power_w_mean = 0, power_w_max = 0;
+  double temperature_c_max = 0;
+  std::uint64_t throttle_reasons = 0;  // OR of every sample's clock event reasons (NVML bit mask)
+};
+
+class Nvml {
+ public:
+  // Never throws: when the library or the init is missing, available() is false and why() says so.
+  Nvml();
+  ~Nvml();
+  Nvml(const Nvml&) = delete;
+  Nvml& operator=(const Nvml&) = delete;
+
+  [[nodiscard]] bool available() const noexcept { return m_api != nullptr; }
+  [[nodiscard]] const std::string& why() const noexcept { return m_why; }
+  [[nodiscard]] const std::string& driver_version() const noexcept { return m_driver; }
+  // The handle for a PCI bus id ("0000:17:00.0"), or null.
+  [[nodiscard]] void* device(const std::string& bus_id) const;
+  [[nodiscard]] NvmlStatic read_static(void* dev) const;
+
+  // Samples SM clock, power and temperature every `period_ms` on its own thread until stopped.
+  class Sampler {
+   public:
+    Sampler(const Nvml& nvml, void* dev, int period_ms);
+    ~Sampler();
+    Sampler(const Sampler&) = delete;
+    Sampler& operator=(const Sampler&) = delete;
+    SensorSummary stop();
+
+   private:
+    void sample();
+    const Nvml& m_nvml;
+    void* m_dev;
+    int m_period_ms;
+    std::atomic<bool> m_stop{false};
+    std::vector<double> m_clock, m_power, m_temp;
+    std::uint64_t m_reasons = 0;
+    std::thread m_thread;
+  };
+
+ private:
+  void* m_lib = nullptr;
+  std::unique_ptr<NvmlApi> m_api;
+  std::string m_why, m_driver;
+};
+
+// Names of the NVML clock event ("throttle") reason bits set in `mask`, comma-separated.
+[[nodiscard]] std::string throttle_reason_names(std::uint64_t mask);
+
+}  // namespace probe::cuda

@@ -1,0 +1,301 @@
+#include "reference.hpp"
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <fmt/format.h>
+#include <random>
+
+namespace probe::cuda {
+namespace {
+
+using probe_cuda::ComputeKernelDesc;
+using probe_cuda::Family;
+using probe_cuda::kMmaAcc;
+using probe_cuda::kMmaShapes;
+using probe_cuda::kMmaSteps;
+using probe_cuda::kVecAcc;
+using probe_cuda::kVecInPerThread;
+using probe_cuda::kVecSteps;
+using probe_cuda::kWgAcc;
+using probe_cuda::kWgShapes;
+using probe_cuda::kWgSteps;
+using probe_cuda::matrix_layout;
+using probe_cuda::MmaShape;
+
+// A float with `mbits` mantissa bits and exponent bias `bias`, for exactly representable normal values.
+std::uint32_t encode(float v, int ebits, int mbits, int bias) {
+  if (v == 0) return 0;
+  const std::uint32_t sign = v < 0 ? 1u : 0u;
+  int e = 0;
+  const float m = std::frexp(std::fabs(v), &e);  // v = m·2^e, m in [0.5, 1)
+  const int exp = e - 1 + bias;
+  const auto mant = static_cast<std::uint32_t>(std::lround((m * 2 - 1) * static_cast<float>(1 << mbits)));
+  return (sign << (ebits + mbits)) | (static_cast<std::uint32_t>(exp) << mbits) | mant;
+}
+
+template <class T>
+void put(std::vector<std::uint8_t>& buf, std::size_t offset, T v) {
+  std::memcpy(buf.data() + offset, &v, sizeof v);
+}
+template <class T>
+T get(const std::vector<std::uint8_t>& buf, std::size_t offset) {
+  T v;
+  std::memcpy(&v, buf.data() + offset, sizeof v);
+  return v;
+}
+
+// Non-zero small integers: multiplicands.
+int nonzero(std::mt19937_64& rng, int lim) {
+  std::uniform_int_distribution<int> d(1, lim);
+  std::bernoulli_distribution s(0.5);
+  return s(rng) ? d(rng) : -d(rng);
+}
+
+const MmaShape& shape_of(const ComputeKernelDesc& d) {
+  return d.family == Family::mma ? kMmaShapes[d.index] : kWgShapes[d.index];
+}
+int acc_of(const ComputeKernelDesc& d) { return d.family == Family::mma ? kMmaAcc : kWgAcc; }
+int steps_of(const ComputeKernelDesc& d) {
+  switch (d.family) {
+    case Family::vector: return kVecSteps;
+    case Family::mma: return kMmaSteps;
+    case Family::wgmma: return kWgSteps;
+  }
+  return 0;
+}
+std::string_view dtype(const ComputeKernelDesc& d) { return d.dtype; }
+bool integer_kernel(const ComputeKernelDesc& d) { return dtype(d) == "int8"; }
+
+// Writes one operand element of the matrix kernels' A/B type.
+void put_operand(std::vector<std::uint8_t>& buf, std::size_t off, const ComputeKernelDesc& d, int v) {
+  const auto t = dtype(d);
+  const auto f = static_cast<float>(v);
+  if (t == "fp16") put(buf, off, to_half(f));
+  else if (t == "bf16") put(buf, off, to_bf16(f));
+  else if (t == "tf32") put(buf, off, f);
+  else if (t == "fp64") put(buf, off, static_cast<double>(v));
+  else if (t == "fp8_e4m3") put(buf, off, to_e4m3(f));
+  else if (t == "fp8_e5m2") put(buf, off, to_e5m2(f));
+  else put(buf, off, static_cast<std::int8_t>(v));  // int8
+}
+
+// Logical values of the matrix problem, kept beside the encoded bytes (rebuilt from the seed).
+struct MatrixValues {
+  std::vector<int> a, b;               // A: M×K, B stored N×K
+  std::vector<std::int64_t> c;         // acc tiles, M×N each
+};
+
+MatrixValues matrix_values(const ComputeKernelDesc& d, std::uint64_t seed) {
+  const MmaShape& s = shape_of(d);
+  std::mt19937_64 rng(seed);
+  MatrixValues v;
+  const int lim = 3;  // |a·b| ≤ 9, |Σ_k| ≤ 288: exact in every operand and accumulator type used
+  for (int i = 0; i < s.m * s.k; ++i) v.a.push_back(nonzero(rng, lim));
+  for (int i = 0; i < s.n * s.k; ++i) v.b.push_back(nonzero(rng, lim));
+  const bool integer = integer_kernel(d);
+  std::uniform_int_distribution<std::int64_t> c_float(-64, 64), c_int(-(1 << 20), 1 << 20);
+  for (int i = 0; i < acc_of(d) * s.m * s.n; ++i) v.c.push_back(integer ? c_int(rng) : c_float(rng));
+  return v;
+}
+
+}  // namespace
+
+std::uint16_t to_half(float v) { return static_cast<std::uint16_t>(encode(v, 5, 10, 15)); }
+std::uint16_t to_bf16(float v) { return static_cast<std::uint16_t>(std::bit_cast<std::uint32_t>(v) >> 16); }
+std::uint8_t to_e4m3(float v) { return static_cast<std::uint8_t>(encode(v, 4, 3, 7)); }
+std::uint8_t to_e5m2(float v) { return static_cast<std::uint8_t>(encode(v, 5, 2, 15)); }
+float from_half(std::uint16_t h) {
+  const int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  const float sign = (h & 0x8000) ? -1.0f : 1.0f;
+  if (e == 0) return sign * std::ldexp(static_cast<float>(m), -24);
+  return sign * std::ldexp(1.0f + static_cast<float>(m) / 1024.0f, e - 15);
+}
+
+ComputeProblem make_problem(const ComputeKernelDesc& desc, std::size_t units, std::uint64_t seed) {
+  ComputeProblem p;
+  p.desc = &desc;
+  p.units = units;
+  std::mt19937_64 rng(seed);
+  if (desc.family == Family::vector) {
+    const auto t = dtype(desc);
+    const std::size_t elem = t == "fp64" ? 8 : 4;
+    p.input.resize(units * kVecInPerThread * elem);
+    p.output_bytes = units * elem;
+    const int lim = (t == "fp16" || t == "bf16") ? 8 : 64;
+    for (std::size_t u = 0; u < units; ++u) {
+      const std::size_t base = u * kVecInPerThread * elem;
+      if (t == "int8") {
+        std::uniform_int_distribution<std::uint32_t> w;
+        for (int i = 0; i < kVecInPerThread; ++i) put(p.input, base + i * elem, w(rng));
+        continue;
+      }
+      // p = x = -1 (the multiplier), q = y (the addend), then the accumulators, with y ≠ 2·acc so that the
+      // result y - acc differs from the input.
+      const int y = nonzero(rng, lim);
+      int acc[kVecAcc];
+      for (int& a : acc) {
+        do a = nonzero(rng, lim); while (2 * a == y);
+      }
+      auto store = [&](int i, int v) {
+        const std::size_t off = base + static_cast<std::size_t>(i) * elem;
+        const auto f = static_cast<float>(v);
+        if (t == "fp64") put(p.input, off, static_cast<double>(v));
+        else if (t == "fp32") put(p.input, off, f);
+        else if (t == "fp16") put(p.input, off, static_cast<std::uint32_t>(to_half(f)) * 0x10001u);
+        else put(p.input, off, static_cast<std::uint32_t>(to_bf16(f)) * 0x10001u);  // bf16: both lanes
+      };
+      store(0, -1);
+      store(1, y);
+      for (int i = 0; i < kVecAcc; ++i) store(2 + i, acc[i]);
+    }
+    return p;
+  }
+  const MmaShape& s = shape_of(desc);
+  const auto L = matrix_layout(s, acc_of(desc));
+  const MatrixValues v = matrix_values(desc, seed);
+  p.input.assign(L.total, 0);
+  p.output_bytes = units * L.out_per_unit;
+  // The second B tile: -B for floating point (pairs of steps cancel exactly), B for integers (exact mod 2^32).
+  const int second = integer_kernel(desc) ? 1 : -1;
+  for (int i = 0; i < s.m * s.k; ++i) put_operand(p.input, L.a + i * s.a_bytes, desc, v.a[i]);
+  for (int i = 0; i < s.n * s.k; ++i) {
+    put_operand(p.input, L.b + i * s.a_bytes, desc, v.b[i]);
+    put_operand(p.input, L.b2 + i * s.a_bytes, desc, second * v.b[i]);
+  }
+  for (std::size_t i = 0; i < v.c.size(); ++i) {
+    const std::size_t off = L.c + i * s.c_bytes;
+    if (s.c_bytes == 8) put(p.input, off, static_cast<double>(v.c[i]));
+    else if (integer_kernel(desc)) put(p.input, off, static_cast<std::int32_t>(v.c[i]));
+    else put(p.input, off, static_cast<float>(v.c[i]));
+  }
+  return p;
+}
+
+std::vector<std::uint8_t> expected_unit(const ComputeProblem& p, std::size_t u, std::uint64_t iterations) {
+  const ComputeKernelDesc& d = *p.desc;
+  // Operations applied to each accumulator: the loop's, plus the one after it.
+  const std::uint64_t k = iterations * static_cast<std::uint64_t>(steps_of(d)) + 1;
+  if (d.family == Family::vector) {
+    const auto t = dtype(d);
+    const std::size_t elem = t == "fp64" ? 8 : 4;
+    const std::size_t base = u * kVecInPerThread * elem;
+    std::vector<std::uint8_t> out(elem);
+    if (t == "int8") {
+      const auto pw = get<std::uint32_t>(p.input, base), qw = get<std::uint32_t>(p.input, base + 4);
+      std::int32_t dot = 0;
+      for (int i = 0; i < 4; ++i) {
+        dot += static_cast<std::int8_t>(pw >> (8 * i)) * static_cast<std::int8_t>(qw >> (8 * i));
+      }
+      std::uint32_t sum = 0;
+      for (int a = 0; a < kVecAcc; ++a) {
+        sum += get<std::uint32_t>(p.input, base + (2 + a) * elem) +
+               static_cast<std::uint32_t>(k) * static_cast<std::uint32_t>(dot);
+      }
+      put(out, 0, sum);
+      return out;
+    }
+    // Floating point: k is odd, so every chain ends at y - acc (pairs of steps are identities).
+    auto value = [&](int i) -> double {
+      const std::size_t off = base + static_cast<std::size_t>(i) * elem;
+      if (t == "fp64") return get<double>(p.input, off);
+      if (t == "fp32") return get<float>(p.input, off);
+      const auto w = static_cast<std::uint16_t>(get<std::uint32_t>(p.input, off));
+      if (t == "fp16") return from_half(w);
+      return std::bit_cast<float>(static_cast<std::uint32_t>(w) << 16);
+    };
+    double sum = 0;
+    for (int a = 0; a < kVecAcc; ++a) sum += value(1) - value(2 + a);
+    if (t == "fp64") put(out, 0, sum);
+    else if (t == "fp32") put(out, 0, static_cast<float>(sum));
+    else if (t == "fp16") put(out, 0, static_cast<std::uint32_t>(to_half(static_cast<float>(sum))) * 0x10001u);
+    else put(out, 0, static_cast<std::uint32_t>(to_bf16(static_cast<float>(sum))) * 0x10001u);
+    return out;
+  }
+  const MmaShape& s = shape_of(d);
+  const int acc = acc_of(d);
+  // Rebuild the logical values from the encoded input (the seed is not kept).
+  const auto L = matrix_layout(s, acc);
+  auto operand = [&](std::size_t off) -> std::int64_t {
+    const auto t = dtype(d);
+    if (t == "fp16") return std::lround(from_half(get<std::uint16_t>(p.input, off)));
+    if (t == "bf16") return std::lround(std::bit_cast<float>(static_cast<std::uint32_t>(get<std::uint16_t>(p.input, off)) << 16));
+    if (t == "tf32") return std::lround(get<float>(p.input, off));
+    if (t == "fp64") return std::llround(get<double>(p.input, off));
+    if (t == "int8") return get<std::int8_t>(p.input, off);
+    // FP8: decode the two formats generically.
+    const auto b = get<std::uint8_t>(p.input, off);
+    const int mbits = t == "fp8_e4m3" ? 3 : 2, bias = t == "fp8_e4m3" ? 7 : 15;
+    const int e = (b & 0x7f) >> mbits, m = b & ((1 << mbits) - 1);
+    const double mag = e == 0 ? 0.0 : std::ldexp(1.0 + m / static_cast<double>(1 << mbits), e - bias);
+    return std::llround((b & 0x80) ? -mag : mag);
+  };
+  std::vector<std::uint8_t> out(L.out_per_unit);
+  const bool integer = integer_kernel(d);
+  for (int r = 0; r < s.m; ++r) {
+    for (int c = 0; c < s.n; ++c) {
+      std::int64_t ab = 0;
+      for (int x = 0; x < s.k; ++x) {
+        ab += operand(L.a + (static_cast<std::size_t>(r) * s.k + x) * s.a_bytes) *
+              operand(L.b + (static_cast<std::size_t>(c) * s.k + x) * s.a_bytes);
+      }
+      const std::size_t idx = static_cast<std::size_t>(r) * s.n + c;
+      if (integer) {
+        std::uint32_t sum = 0;
+        for (int t = 0; t < acc; ++t) {
+          const auto c0 = get<std::uint32_t>(p.input, L.c + (t * s.m * s.n + idx) * 4);
+          sum += c0 + static_cast<std::uint32_t>(k) * static_cast<std::uint32_t>(ab);
+        }
+        put(out, idx * 4, sum);
+        continue;
+      }
+      double sum = 0;
+      for (int t = 0; t < acc; ++t) {
+        const std::size_t off = L.c + (t * s.m * s.n + idx) * s.c_bytes;
+        sum += (s.c_bytes == 8 ? get<double>(p.input, off) : get<float>(p.input, off)) + static_cast<double>(ab);
+      }
+      if (s.c_bytes == 8) put(out, idx * 8, sum);
+      else put(out, idx * 4, static_cast<float>(sum));
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> check_output(const ComputeProblem& p, const std::vector<std::uint8_t>& out,
+                                        std::uint64_t iterations) {
+  if (out.size() != p.output_bytes) return fmt::format("output has {} bytes, expected {}", out.size(), p.output_bytes);
+  const ComputeKernelDesc& d = *p.desc;
+  // Matrix kernels: one expected tile for every unit.
+  std::vector<std::uint8_t> shared;
+  if (d.family != Family::vector) shared = expected_unit(p, 0, iterations);
+  const std::size_t per = p.output_bytes / p.units;
+  for (std::size_t u = 0; u < p.units; ++u) {
+    const std::vector<std::uint8_t> want = d.family == Family::vector ? expected_unit(p, u, iterations) : shared;
+    if (std::memcmp(want.data(), out.data() + u * per, per) != 0) {
+      std::size_t i = 0;
+      while (i < per && want[i] == out[u * per + i]) ++i;
+      const std::size_t w = i / 4 * 4;
+      std::uint32_t got_w = 0, want_w = 0;
+      std::memcpy(&got_w, out.data() + u * per + w, 4);
+      std::memcpy(&want_w, want.data() + w, 4);
+      return fmt::format("unit {} of {} ({}), byte {}: got 0x{:08x}, expected 0x{:08x}", u, p.units,
+                         d.threads_per_unit == 1 ? "thread" : d.threads_per_unit == 32 ? "warp" : "warpgroup", w,
+                         got_w, want_w);
+    }
+  }
+  return std::nullopt;
+}
+
+std::uint32_t memory_word(std::uint64_t seed, int which, std::size_t i) {
+  // splitmix64 of (seed, array, index): cheap, and no compressible pattern.
+  std::uint64_t z = seed + 0x9e3779b97f4a7c15ull * (i + 1) + (static_cast<std::uint64_t>(which) << 56);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return static_cast<std::uint32_t>(z ^ (z >> 31));
+}
+
+float triad_value(std::uint64_t seed, int which, std::size_t i) {
+  return static_cast<float>(static_cast<int>(memory_word(seed, which, i) % 2001u) - 1000);
+}
+
+}  // namespace probe::cuda
