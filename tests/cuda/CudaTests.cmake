@@ -48,3 +48,9 @@ add_test(NAME cuda.ptx_audit_rejects_broken_kernels
 add_test(NAME cuda.no_driver_list
          COMMAND ${PROBE_CUDA_PYTHON3} ${_t}/test_no_driver.py --probe $<TARGET_FILE:probe>
                  --plugin $<TARGET_FILE:probe_backend_cuda>)
+
+# The portable bundle (scripts/bundle.sh): a second, portable build of probe and the plugin, so it is labelled
+# `bundle` (ctest -LE bundle skips it).
+add_test(NAME cuda.bundle_runs_from_a_bare_folder
+         COMMAND ${_t}/test_bundle.sh ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR}/bundle-test)
+set_tests_properties(cuda.bundle_runs_from_a_bare_folder PROPERTIES LABELS bundle TIMEOUT 1800 RUN_SERIAL TRUE)
