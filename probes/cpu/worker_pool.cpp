@@ -3,27 +3,28 @@
 #include <algorithm>
 #include <atomic>
 #include <barrier>
+#include <latch>
 #include <fmt/format.h>
 
 namespace probe::cpu {
 
-WorkerPool::WorkerPool(const Topology& topology, std::vector<int> pus) : m_pus(std::move(pus)) {
-  std::vector<std::string> errors(m_pus.size());
-  std::barrier ready(static_cast<std::ptrdiff_t>(m_pus.size() + 1));
+WorkerPool::WorkerPool(const Topology& topology, std::vector<int> pus)
+    : m_pus(std::move(pus)), m_bind_slots(m_pus.size()), m_ready(static_cast<std::ptrdiff_t>(m_pus.size())) {
   for (std::size_t i = 0; i < m_pus.size(); ++i) {
-    m_threads.emplace_back([this, i, &topology, &errors, &ready] {
+    m_threads.emplace_back([this, i, &topology] {
       try {
         topology.bind_current_thread(m_pus[i]);
       } catch (const std::exception& e) {
-        errors[i] = e.what();
+        m_bind_slots[i] = e.what();
       }
-      ready.arrive_and_wait();
+      // The latch is a member: a worker may still be inside count_down() after the constructor has returned.
+      m_ready.count_down();
       loop(static_cast<int>(i));
     });
   }
-  ready.arrive_and_wait();
-  for (auto& e : errors) {
-    if (!e.empty()) m_bind_errors.push_back(std::move(e));
+  m_ready.wait();
+  for (const auto& e : m_bind_slots) {
+    if (!e.empty()) m_bind_errors.push_back(e);
   }
 }
 

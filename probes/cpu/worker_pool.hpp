@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <exception>
 #include <functional>
+#include <latch>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -35,6 +36,8 @@ class WorkerPool {
   void loop(int index);
 
   std::vector<int> m_pus;
+  std::vector<std::string> m_bind_slots;  // one per worker, written before the latch
+  std::latch m_ready;
   std::vector<std::string> m_bind_errors;
   std::vector<std::thread> m_threads;
   std::mutex m_mutex;
