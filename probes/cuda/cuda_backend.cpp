@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "cuda_check.hpp"
+#include "cublaslt.hpp"
 #include "cuda_kernels.hpp"
 #include "nvml.hpp"
 #include "probe/device.hpp"
@@ -365,6 +366,7 @@ KernelSpec memory_spec(std::string id, std::string title, std::string counting) 
 std::vector<KernelSpec> all_specs() {
   std::vector<KernelSpec> v;
   for (const auto& d : probe_cuda::kComputeKernels) v.push_back(compute_spec(d));
+  for (const auto& d : library_kernels()) v.push_back(library_spec(d));
   v.push_back(memory_spec("mem.read", "Device memory read (16-byte loads)", "BabelStream: 16 B per element read"));
   v.push_back(memory_spec("mem.write", "Device memory write (16-byte stores)", "BabelStream: 16 B per element written"));
   v.push_back(memory_spec("mem.copy", "Device memory copy c=a", "BabelStream: 32 B per element (read + write)"));
@@ -510,6 +512,12 @@ class CudaDevice final : public Device {
   void measure_one(Measurement& m, const RunPolicy& policy, RunContext& ctx) {
     for (const auto& d : probe_cuda::kComputeKernels) {
       if (m.spec.id == d.id) return measure_compute(m, d, policy, ctx);
+    }
+    for (const auto& d : library_kernels()) {
+      if (m.spec.id == d.id) {
+        ctx.progress(fmt::format("{} {}", m_info.id, d.id));
+        return measure_library(m, d, m_s.cc, [&](SampleRunner& r) { return sample(m, r, policy); });
+      }
     }
     measure_memory(m, policy, ctx);
   }

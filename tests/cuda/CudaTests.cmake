@@ -3,7 +3,8 @@
 #  - cuda.reference.*: the host reference and input design (exactness for any iteration count), gtest;
 #  - cuda.ptx_audit: every kernel's timed loop in the PTX of every target it is built for;
 #  - cuda.ptx_audit_rejects_broken_kernels: the audit fails deliberately broken kernels;
-#  - cuda.no_driver_list: probe --list with the plugin present on a machine without a driver.
+#  - cuda.no_driver_list: probe --list with the plugin present on a machine without a driver;
+#  - cuda.library.*: the cuBLASLt cross-check's host side; cuda.plugin_has_no_cublas_or_libcuda_dependency.
 find_package(GTest CONFIG REQUIRED)
 include(GoogleTest)
 find_program(PROBE_CUDA_PYTHON3 NAMES python3 REQUIRED)
@@ -54,3 +55,13 @@ add_test(NAME cuda.no_driver_list
 add_test(NAME cuda.bundle_runs_from_a_bare_folder
          COMMAND ${_t}/test_bundle.sh ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR}/bundle-test)
 set_tests_properties(cuda.bundle_runs_from_a_bare_folder PROPERTIES LABELS bundle TIMEOUT 1800 RUN_SERIAL TRUE)
+
+# The library cross-check's host side (dlopen reporting, op count, sampled GEMM verification), gtest.
+add_executable(test_cuda_library_check ${_t}/test_library_check.cpp ${_p}/library_check.cpp)
+target_include_directories(test_cuda_library_check PRIVATE ${_p})
+target_link_libraries(test_cuda_library_check PRIVATE GTest::gtest_main fmt::fmt ${CMAKE_DL_LIBS} probe_warnings)
+gtest_discover_tests(test_cuda_library_check TEST_PREFIX "cuda.library." DISCOVERY_TIMEOUT 60)
+# cuBLASLt is opened with dlopen: the plugin must not depend on it (nor on libcuda) at link time.
+add_test(NAME cuda.plugin_has_no_cublas_or_libcuda_dependency
+         COMMAND sh -c "readelf -d \"$1\" | grep NEEDED; ! readelf -d \"$1\" | grep -E 'NEEDED.*(cublas|libcuda\\.so)'"
+                 sh $<TARGET_FILE:probe_backend_cuda>)
