@@ -4,6 +4,9 @@
 # libstdc++/libgcc are linked statically (preset `portable`); the remaining shared libraries that are not part of
 # glibc (libfmt, libhwloc and what they need) are copied into lib/, found through an $ORIGIN-relative RPATH
 # (DT_RPATH, so that it also applies to their own dependencies and to the plugins' dependencies).
+# The RPATH is set with CMAKE_INSTALL_RPATH + CMAKE_BUILD_WITH_INSTALL_RPATH: a CMAKE_BUILD_RPATH gets padded by
+# CMake with a trailing ':' (room for an install-time rewrite), an empty entry that the loader reads as the current
+# directory (a library-hijack risk). Every RPATH/RUNPATH entry in the bundle is checked before packing.
 # The CUDA plugin links the CUDA runtime statically: a GPU node needs only the driver.
 #
 # Usage: scripts/bundle.sh [--build-dir DIR] [--out DIR] [--no-build]
@@ -32,7 +35,8 @@ if [ "$do_build" = 1 ]; then
   static='-static-libstdc++ -static-libgcc -Wl,--disable-new-dtags'
   cmake --preset portable -S "$here" -B "$build" "${cuda[@]}" \
     -DCMAKE_EXE_LINKER_FLAGS="$static" -DCMAKE_SHARED_LINKER_FLAGS="$static" -DCMAKE_MODULE_LINKER_FLAGS="$static" \
-    -DCMAKE_BUILD_RPATH='$ORIGIN/../lib;$ORIGIN/../..' >/dev/null
+    -DCMAKE_BUILD_RPATH= -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON -DCMAKE_INSTALL_RPATH='$ORIGIN/../lib;$ORIGIN/../..' \
+    >/dev/null
   cmake --build "$build" --target probe $( [ -n "$nvcc" ] && echo probe_backend_cuda ) -j "$(nproc)"
 fi
 
@@ -56,6 +60,9 @@ copy_deps() {
 }
 copy_deps "$dest/bin/probe"
 for p in "$dest"/lib/probe/plugins/*.so; do [ -e "$p" ] && copy_deps "$p"; done
+
+# No RPATH/RUNPATH entry may be empty or relative (the loader resolves those against the current directory).
+"$here/scripts/check-rpath.sh" "$dest" >&2
 
 tar -C "$out" -czf "$out/$name.tar.gz" "$name"
 echo "$dest"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The portable bundle runs from an unrelated folder with an empty library path: --version and --list work, the
 # cuda plugin loads and says why it cannot measure (no driver here), and every shared library it needs outside
-# glibc resolves inside the bundle. Usage: test_bundle.sh SOURCE_DIR WORK_DIR
+# glibc resolves inside the bundle, and no RPATH/RUNPATH entry is empty or relative to the current directory (the
+# checker itself must reject a library built with a trailing ':'). Usage: test_bundle.sh SOURCE_DIR WORK_DIR
 set -euo pipefail
 src=$1
 work=$2
@@ -22,6 +23,19 @@ if [ -e "$root/lib/probe/plugins/probe_backend_cuda.so" ]; then
   echo "$list" | grep -Eq 'cuda +(available|unavailable: no (driver|device))' || { echo "cuda backend line missing"; echo "$list"; exit 1; }
   echo "$list" | grep -q "$root/lib/probe/plugins/probe_backend_cuda.so" || { echo "plugin not found from the bundle"; exit 1; }
 fi
+# RPATH/RUNPATH: the checker rejects an empty entry (what CMake's padded build RPATH left) and a relative one...
+cat > "$elsewhere/x.c" <<'C'
+int probe_rpath_fixture(void) { return 1; }
+C
+for rp in '$ORIGIN/../lib:$ORIGIN/../..:' ':$ORIGIN/../lib' 'lib' '$ORIGIN/../lib::$ORIGIN'; do
+  cc -shared -fPIC -o "$elsewhere/bad.so" "$elsewhere/x.c" -Wl,--disable-new-dtags -Wl,-rpath,"$rp"
+  if "$src/scripts/check-rpath.sh" "$elsewhere/bad.so" 2>/dev/null; then echo "check-rpath.sh accepted RPATH '$rp'"; exit 1; fi
+done
+rm -f "$elsewhere/bad.so" "$elsewhere/x.c"
+# ...and every ELF file of the unpacked bundle passes it.
+"$src/scripts/check-rpath.sh" "$root" || { echo "the bundle has an empty or relative RPATH/RUNPATH entry"; exit 1; }
+readelf -d "$root/bin/probe" | grep -E 'RPATH|RUNPATH'
+
 glibc='^(linux-vdso|libc|libm|libdl|libpthread|librt|ld-linux[-a-z0-9_]*)\.so'
 status=0
 for f in "$root/bin/probe" "$root"/lib/probe/plugins/*.so; do
