@@ -7,7 +7,9 @@
 set -euo pipefail
 
 build_pkgs=(cmake ninja-build g++ pkg-config libhwloc-dev hwloc libfmt-dev nlohmann-json3-dev libcli11-dev)
-test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev python3 python3-jsonschema binutils)
+# HIP backend (Debian ROCm 5.2: hipcc = clang 15, runtime, device libraries, ROCm SMI): ~20 s to install.
+test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev python3 python3-jsonschema binutils
+           hipcc libamdhip64-dev libamd-comgr-dev libhsa-runtime-dev rocm-device-libs librocm-smi-dev)
 pkgs=("${build_pkgs[@]}")
 case "${1:-}" in
   "") pkgs+=("${test_pkgs[@]}") ;;

@@ -1,0 +1,272 @@
+#include "reference.hpp"
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <fmt/format.h>
+#include <random>
+#include <string_view>
+
+namespace probe::hip {
+namespace {
+
+using probe_hip::ComputeKernelDesc;
+using probe_hip::Family;
+using probe_hip::kMfmaAcc;
+using probe_hip::kMfmaShapes;
+using probe_hip::kMfmaSteps;
+using probe_hip::kVecAcc;
+using probe_hip::kVecInPerThread;
+using probe_hip::kVecSteps;
+using probe_hip::kWave;
+using probe_hip::MfmaShape;
+
+std::uint32_t encode(float v, int ebits, int mbits, int bias) {
+  if (v == 0) return 0;
+  const std::uint32_t sign = v < 0 ? 1u : 0u;
+  int e = 0;
+  const float m = std::frexp(std::fabs(v), &e);
+  const int exp = e - 1 + bias;
+  const auto mant = static_cast<std::uint32_t>(std::lround((m * 2 - 1) * static_cast<float>(1 << mbits)));
+  return (sign << (ebits + mbits)) | (static_cast<std::uint32_t>(exp) << mbits) | mant;
+}
+
+template <class T>
+void put(std::vector<std::uint8_t>& buf, std::size_t offset, T v) {
+  std::memcpy(buf.data() + offset, &v, sizeof v);
+}
+template <class T>
+T get(const std::vector<std::uint8_t>& buf, std::size_t offset) {
+  T v;
+  std::memcpy(&v, buf.data() + offset, sizeof v);
+  return v;
+}
+
+int nonzero(std::mt19937_64& rng, int lim) {
+  std::uniform_int_distribution<int> d(1, lim);
+  std::bernoulli_distribution s(0.5);
+  return s(rng) ? d(rng) : -d(rng);
+}
+
+std::string_view dtype(const ComputeKernelDesc& d) { return d.dtype; }
+bool integer_kernel(const ComputeKernelDesc& d) { return dtype(d) == "int8"; }
+const MfmaShape& shape_of(const ComputeKernelDesc& d) { return kMfmaShapes[d.index]; }
+
+void put_operand(std::vector<std::uint8_t>& buf, std::size_t off, const ComputeKernelDesc& d, int v) {
+  const auto t = dtype(d);
+  const auto f = static_cast<float>(v);
+  if (t == "fp16") put(buf, off, to_half(f));
+  else if (t == "bf16") put(buf, off, to_bf16(f));
+  else if (t == "fp32") put(buf, off, f);
+  else if (t == "fp64") put(buf, off, static_cast<double>(v));
+  else if (t == "fp8_e4m3") put(buf, off, to_e4m3_fnuz(f));
+  else put(buf, off, static_cast<std::int8_t>(v));
+}
+
+std::int64_t get_operand(const std::vector<std::uint8_t>& buf, std::size_t off, const ComputeKernelDesc& d) {
+  const auto t = dtype(d);
+  if (t == "fp16") return std::lround(from_half(get<std::uint16_t>(buf, off)));
+  if (t == "bf16") return std::lround(std::bit_cast<float>(static_cast<std::uint32_t>(get<std::uint16_t>(buf, off)) << 16));
+  if (t == "fp32") return std::lround(get<float>(buf, off));
+  if (t == "fp64") return std::llround(get<double>(buf, off));
+  if (t == "fp8_e4m3") return std::lround(from_e4m3_fnuz(get<std::uint8_t>(buf, off)));
+  return get<std::int8_t>(buf, off);
+}
+
+}  // namespace
+
+std::uint16_t to_half(float v) { return static_cast<std::uint16_t>(encode(v, 5, 10, 15)); }
+float from_half(std::uint16_t h) {
+  const int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  const float sign = (h & 0x8000) ? -1.0f : 1.0f;
+  if (e == 0) return sign * std::ldexp(static_cast<float>(m), -24);
+  return sign * std::ldexp(1.0f + static_cast<float>(m) / 1024.0f, e - 15);
+}
+std::uint16_t to_bf16(float v) { return static_cast<std::uint16_t>(std::bit_cast<std::uint32_t>(v) >> 16); }
+std::uint8_t to_e4m3_fnuz(float v) { return static_cast<std::uint8_t>(encode(v, 4, 3, 8)); }
+float from_e4m3_fnuz(std::uint8_t b) {
+  const int e = (b & 0x7f) >> 3, m = b & 7;
+  const float mag = e == 0 ? std::ldexp(static_cast<float>(m) / 8.0f, -7) : std::ldexp(1.0f + m / 8.0f, e - 8);
+  return (b & 0x80) ? -mag : mag;
+}
+
+// CDNA single-block MFMA layouts (AMD matrix instruction calculator): A row = lane % M, its K slice = lane / M;
+// B column = lane % N; D column = lane % N, rows in groups of 4 registers, 64/N lane groups per 4-row block.
+RowCol mfma_a_element(const MfmaShape& s, int lane, int j) { return {lane % s.m, (lane / s.m) * s.a_per_lane() + j}; }
+RowCol mfma_b_element(const MfmaShape& s, int lane, int j) { return {(lane / s.n) * s.b_per_lane() + j, lane % s.n}; }
+RowCol mfma_d_element(const MfmaShape& s, int lane, int r) {
+  return {(r / 4) * (4 * (kWave / s.n)) + (lane / s.n) * 4 + r % 4, lane % s.n};
+}
+
+ComputeProblem make_problem(const ComputeKernelDesc& desc, std::size_t units, std::uint64_t seed) {
+  ComputeProblem p;
+  p.desc = &desc;
+  p.units = units;
+  std::mt19937_64 rng(seed);
+  if (desc.family == Family::vector) {
+    const auto t = dtype(desc);
+    const std::size_t elem = t == "fp64" ? 8 : 4;
+    p.input.resize(units * kVecInPerThread * elem);
+    p.output_bytes = units * elem;
+    const int lim = t == "fp16" ? 8 : 64;
+    for (std::size_t u = 0; u < units; ++u) {
+      const std::size_t base = u * kVecInPerThread * elem;
+      if (t == "int8") {
+        std::uniform_int_distribution<std::uint32_t> w;
+        for (int i = 0; i < kVecInPerThread; ++i) put(p.input, base + i * elem, w(rng));
+        continue;
+      }
+      // p = x = -1, q = y, then the accumulators with y != 2·acc (the result y - acc differs from the input).
+      const int y = nonzero(rng, lim);
+      int acc[kVecAcc];
+      for (int& a : acc) {
+        do a = nonzero(rng, lim); while (2 * a == y);
+      }
+      auto store = [&](int i, int v) {
+        const std::size_t off = base + static_cast<std::size_t>(i) * elem;
+        if (t == "fp64") put(p.input, off, static_cast<double>(v));
+        else if (t == "fp32") put(p.input, off, static_cast<float>(v));
+        else put(p.input, off, static_cast<std::uint32_t>(to_half(static_cast<float>(v))) * 0x10001u);
+      };
+      store(0, -1);
+      store(1, y);
+      for (int i = 0; i < kVecAcc; ++i) store(2 + i, acc[i]);
+    }
+    return p;
+  }
+  const MfmaShape& s = shape_of(desc);
+  const auto L = probe_hip::mfma_layout(s);
+  p.input.assign(L.total, 0);
+  p.output_bytes = units * L.out_per_unit;
+  const int second = integer_kernel(desc) ? 1 : -1;
+  const int per = s.a_per_lane();
+  for (int l = 0; l < kWave; ++l) {
+    for (int j = 0; j < per; ++j) {
+      const std::size_t off = (static_cast<std::size_t>(l) * per + j) * s.ab_bytes;
+      put_operand(p.input, L.a + off, desc, nonzero(rng, 3));  // |a·b| <= 9, |sum over K=32| <= 288: exact
+      const int b = nonzero(rng, 3);
+      put_operand(p.input, L.b + off, desc, b);
+      put_operand(p.input, L.b2 + off, desc, second * b);
+    }
+  }
+  std::uniform_int_distribution<std::int64_t> c_float(-64, 64), c_int(-(1 << 20), 1 << 20);
+  const std::size_t n_c = static_cast<std::size_t>(kMfmaAcc) * kWave * s.c_per_lane();
+  for (std::size_t i = 0; i < n_c; ++i) {
+    const std::size_t off = L.c + i * s.c_bytes;
+    if (s.c_bytes == 8) put(p.input, off, static_cast<double>(c_float(rng)));
+    else if (integer_kernel(desc)) put(p.input, off, static_cast<std::int32_t>(c_int(rng)));
+    else put(p.input, off, static_cast<float>(c_float(rng)));
+  }
+  return p;
+}
+
+std::vector<std::uint8_t> expected_unit(const ComputeProblem& p, std::size_t u, std::uint64_t iterations) {
+  const ComputeKernelDesc& d = *p.desc;
+  if (d.family == Family::vector) {
+    const std::uint64_t k = iterations * kVecSteps + 1;
+    const auto t = dtype(d);
+    const std::size_t elem = t == "fp64" ? 8 : 4;
+    const std::size_t base = u * kVecInPerThread * elem;
+    std::vector<std::uint8_t> out(elem);
+    if (t == "int8") {
+      const auto pw = get<std::uint32_t>(p.input, base), qw = get<std::uint32_t>(p.input, base + 4);
+      std::int32_t dot = 0;
+      for (int i = 0; i < 4; ++i) dot += static_cast<std::int8_t>(pw >> (8 * i)) * static_cast<std::int8_t>(qw >> (8 * i));
+      std::uint32_t sum = 0;
+      for (int a = 0; a < kVecAcc; ++a) {
+        sum += get<std::uint32_t>(p.input, base + (2 + a) * elem) + static_cast<std::uint32_t>(k) * static_cast<std::uint32_t>(dot);
+      }
+      put(out, 0, sum);
+      return out;
+    }
+    auto value = [&](int i) -> double {
+      const std::size_t off = base + static_cast<std::size_t>(i) * elem;
+      if (t == "fp64") return get<double>(p.input, off);
+      if (t == "fp32") return get<float>(p.input, off);
+      return from_half(static_cast<std::uint16_t>(get<std::uint32_t>(p.input, off)));
+    };
+    double sum = 0;  // k is odd: every chain ends at y - acc
+    for (int a = 0; a < kVecAcc; ++a) sum += value(1) - value(2 + a);
+    if (t == "fp64") put(out, 0, sum);
+    else if (t == "fp32") put(out, 0, static_cast<float>(sum));
+    else put(out, 0, static_cast<std::uint32_t>(to_half(static_cast<float>(sum))) * 0x10001u);
+    return out;
+  }
+  const std::uint64_t k = iterations * kMfmaSteps + 1;
+  const MfmaShape& s = shape_of(d);
+  const auto L = probe_hip::mfma_layout(s);
+  // The logical A (M×K) and B (K×N) from the fragments.
+  std::vector<std::int64_t> A(static_cast<std::size_t>(s.m) * s.k), B(static_cast<std::size_t>(s.k) * s.n);
+  const int per = s.a_per_lane();
+  for (int l = 0; l < kWave; ++l) {
+    for (int j = 0; j < per; ++j) {
+      const std::size_t off = (static_cast<std::size_t>(l) * per + j) * s.ab_bytes;
+      const RowCol a = mfma_a_element(s, l, j), b = mfma_b_element(s, l, j);
+      A[static_cast<std::size_t>(a.row) * s.k + a.col] = get_operand(p.input, L.a + off, d);
+      B[static_cast<std::size_t>(b.row) * s.n + b.col] = get_operand(p.input, L.b + off, d);
+    }
+  }
+  std::vector<std::uint8_t> out(L.out_per_unit);
+  const int regs = s.c_per_lane();
+  for (int l = 0; l < kWave; ++l) {
+    for (int r = 0; r < regs; ++r) {
+      const RowCol e = mfma_d_element(s, l, r);
+      std::int64_t ab = 0;
+      for (int x = 0; x < s.k; ++x) ab += A[static_cast<std::size_t>(e.row) * s.k + x] * B[static_cast<std::size_t>(x) * s.n + e.col];
+      const std::size_t idx = static_cast<std::size_t>(l) * regs + r;
+      const std::size_t tile = static_cast<std::size_t>(kWave) * regs;
+      if (integer_kernel(d)) {
+        std::uint32_t sum = 0;
+        for (int t = 0; t < kMfmaAcc; ++t) {
+          sum += get<std::uint32_t>(p.input, L.c + (t * tile + idx) * 4) + static_cast<std::uint32_t>(k) * static_cast<std::uint32_t>(ab);
+        }
+        put(out, idx * 4, sum);
+        continue;
+      }
+      double sum = 0;  // floating point: B/-B pairs cancel, one extra MFMA with B: every tile ends at C + AB
+      for (int t = 0; t < kMfmaAcc; ++t) {
+        const std::size_t off = L.c + (t * tile + idx) * s.c_bytes;
+        sum += (s.c_bytes == 8 ? get<double>(p.input, off) : get<float>(p.input, off)) + static_cast<double>(ab);
+      }
+      if (s.c_bytes == 8) put(out, idx * 8, sum);
+      else put(out, idx * 4, static_cast<float>(sum));
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> check_output(const ComputeProblem& p, const std::vector<std::uint8_t>& out,
+                                        std::uint64_t iterations) {
+  if (out.size() != p.output_bytes) return fmt::format("output has {} bytes, expected {}", out.size(), p.output_bytes);
+  const ComputeKernelDesc& d = *p.desc;
+  std::vector<std::uint8_t> shared;
+  if (d.family != Family::vector) shared = expected_unit(p, 0, iterations);
+  const std::size_t per = p.output_bytes / p.units;
+  for (std::size_t u = 0; u < p.units; ++u) {
+    const std::vector<std::uint8_t> want = d.family == Family::vector ? expected_unit(p, u, iterations) : shared;
+    if (std::memcmp(want.data(), out.data() + u * per, per) != 0) {
+      std::size_t i = 0;
+      while (i < per && want[i] == out[u * per + i]) ++i;
+      const std::size_t w = i / 4 * 4;
+      std::uint32_t got_w = 0, want_w = 0;
+      std::memcpy(&got_w, out.data() + u * per + w, 4);
+      std::memcpy(&want_w, want.data() + w, 4);
+      return fmt::format("unit {} of {} ({}), byte {}: got 0x{:08x}, expected 0x{:08x}", u, p.units,
+                         d.threads_per_unit == 1 ? "thread" : "wavefront", w, got_w, want_w);
+    }
+  }
+  return std::nullopt;
+}
+
+std::uint32_t memory_word(std::uint64_t seed, int which, std::size_t i) {
+  std::uint64_t z = seed + 0x9e3779b97f4a7c15ull * (i + 1) + (static_cast<std::uint64_t>(which) << 56);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return static_cast<std::uint32_t>(z ^ (z >> 31));
+}
+
+float triad_value(std::uint64_t seed, int which, std::size_t i) {
+  return static_cast<float>(static_cast<int>(memory_word(seed, which, i) % 2001u) - 1000);
+}
+
+}  // namespace probe::hip

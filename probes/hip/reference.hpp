@@ -1,0 +1,50 @@
+#pragma once
+// Inputs and exact expected results for the HIP compute kernels, computed on the host (pure C++, unit-tested
+// without a GPU). Same design as the CUDA backend (probes/cuda/reference.hpp): small non-zero integers, exact in
+// every operand and accumulator type, so the expected output is exact for any iteration count. MFMA operands are
+// stored in register order; the host maps each lane's fragment to matrix elements with CDNA's operand layouts.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hip_kernels.hpp"
+
+namespace probe::hip {
+
+[[nodiscard]] std::uint16_t to_half(float v);
+[[nodiscard]] float from_half(std::uint16_t h);
+[[nodiscard]] std::uint16_t to_bf16(float v);
+// FP8 E4M3 FNUZ (CDNA3's FP8: exponent bias 8, no negative zero, no infinities).
+[[nodiscard]] std::uint8_t to_e4m3_fnuz(float v);
+[[nodiscard]] float from_e4m3_fnuz(std::uint8_t b);
+
+// CDNA MFMA operand layouts (single-block forms). A: lane l, element j -> (row, k); B: lane l, element j -> (k,
+// col); D/C: lane l, register r -> (row, col).
+struct RowCol {
+  int row, col;
+};
+[[nodiscard]] RowCol mfma_a_element(const probe_hip::MfmaShape& s, int lane, int j);  // {row, k}
+[[nodiscard]] RowCol mfma_b_element(const probe_hip::MfmaShape& s, int lane, int j);  // {k, col}
+[[nodiscard]] RowCol mfma_d_element(const probe_hip::MfmaShape& s, int lane, int r);
+
+struct ComputeProblem {
+  const probe_hip::ComputeKernelDesc* desc = nullptr;
+  std::size_t units = 0;  // threads (vector) or wavefronts (MFMA)
+  std::vector<std::uint8_t> input;
+  std::size_t output_bytes = 0;
+};
+
+[[nodiscard]] ComputeProblem make_problem(const probe_hip::ComputeKernelDesc& desc, std::size_t units,
+                                          std::uint64_t seed);
+[[nodiscard]] std::vector<std::uint8_t> expected_unit(const ComputeProblem& p, std::size_t u,
+                                                      std::uint64_t iterations);
+[[nodiscard]] std::optional<std::string> check_output(const ComputeProblem& p, const std::vector<std::uint8_t>& out,
+                                                      std::uint64_t iterations);
+
+[[nodiscard]] std::uint32_t memory_word(std::uint64_t seed, int which, std::size_t i);
+[[nodiscard]] float triad_value(std::uint64_t seed, int which, std::size_t i);
+inline constexpr float kTriadScalar = 3.0f;
+
+}  // namespace probe::hip

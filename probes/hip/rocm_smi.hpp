@@ -1,0 +1,72 @@
+#pragma once
+// ROCm SMI through dlopen("librocm_smi64.so.1") with our own declarations of the subset used (no link-time
+// dependency: the Debian CMake config is broken, and a node without it still measures). rsmi_init prints
+// "Failed to open drm root directory" to stderr on machines without a GPU: stderr is captured around it and the
+// text goes into why() instead.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace probe::hip {
+
+struct RsmiApi;
+
+struct SmiStatic {
+  std::string serial, vbios;
+  std::optional<double> power_cap_w;
+  std::optional<double> sclk_hz, mclk_hz;          // current, at enumeration
+  std::optional<double> sclk_max_hz, mclk_max_hz;  // highest DPM level
+};
+
+struct SensorSummary {
+  int samples = 0;
+  double sclk_hz_mean = 0, sclk_hz_min = 0, sclk_hz_max = 0;
+  double power_w_mean = 0, power_w_max = 0;
+  double temperature_c_max = 0;  // junction (hotspot), else edge
+};
+
+class RocmSmi {
+ public:
+  RocmSmi();  // never throws
+  ~RocmSmi();
+  RocmSmi(const RocmSmi&) = delete;
+  RocmSmi& operator=(const RocmSmi&) = delete;
+
+  [[nodiscard]] bool available() const noexcept { return m_api != nullptr; }
+  [[nodiscard]] const std::string& why() const noexcept { return m_why; }
+  [[nodiscard]] const std::string& version() const noexcept { return m_version; }
+  // The SMI index of the device at a PCI bus id ("0000:c1:00.0").
+  [[nodiscard]] std::optional<std::uint32_t> index(const std::string& bus_id) const;
+  [[nodiscard]] SmiStatic read_static(std::uint32_t dev) const;
+
+  class Sampler {
+   public:
+    Sampler(const RocmSmi& smi, std::uint32_t dev, int period_ms);
+    ~Sampler();
+    Sampler(const Sampler&) = delete;
+    Sampler& operator=(const Sampler&) = delete;
+    SensorSummary stop();
+
+   private:
+    void sample();
+    const RocmSmi& m_smi;
+    std::uint32_t m_dev;
+    int m_period_ms;
+    std::atomic<bool> m_stop{false};
+    std::vector<double> m_clock, m_power, m_temp;
+    std::thread m_thread;
+  };
+
+ private:
+  [[nodiscard]] std::optional<double> clock_now(std::uint32_t dev, int type, bool want_max = false) const;
+  void* m_lib = nullptr;
+  std::unique_ptr<RsmiApi> m_api;
+  std::string m_why, m_version;
+  int m_major = 0;
+};
+
+}  // namespace probe::hip
