@@ -86,7 +86,7 @@ std::uint16_t to_bf16(float v) { return static_cast<std::uint16_t>(std::bit_cast
 std::uint8_t to_e4m3_fnuz(float v) { return static_cast<std::uint8_t>(encode(v, 4, 3, 8)); }
 float from_e4m3_fnuz(std::uint8_t b) {
   const int e = (b & 0x7f) >> 3, m = b & 7;
-  const float mag = e == 0 ? std::ldexp(static_cast<float>(m) / 8.0f, -7) : std::ldexp(1.0f + m / 8.0f, e - 8);
+  const float mag = e == 0 ? std::ldexp(static_cast<float>(m) / 8.0f, -7) : std::ldexp(1.0f + static_cast<float>(m) / 8.0f, e - 8);
   return (b & 0x80) ? -mag : mag;
 }
 

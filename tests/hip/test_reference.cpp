@@ -50,7 +50,9 @@ TEST(Encoding, SmallIntegersRoundTrip) {
   for (int v = -64; v <= 64; ++v) {
     if (v == 0) continue;
     EXPECT_EQ(from_half(to_half(static_cast<float>(v))), static_cast<float>(v));
-    if (std::abs(v) <= 15) EXPECT_EQ(from_e4m3_fnuz(to_e4m3_fnuz(static_cast<float>(v))), static_cast<float>(v)) << v;
+    if (std::abs(v) <= 15) {
+      EXPECT_EQ(from_e4m3_fnuz(to_e4m3_fnuz(static_cast<float>(v))), static_cast<float>(v)) << v;
+    }
   }
   EXPECT_EQ(to_e4m3_fnuz(1.0f), 0x40);  // FNUZ: bias 8
 }
