@@ -34,8 +34,9 @@ Exit status:
   1  a measurement failed (its reason is in the report)
   2  usage or input error (a one-line message says what was wrong)
 
-Kernels: fma.fp64 fma.fp32 fma.fp16 dot.bf16 dot.int8 mem.read mem.write mem.write.nt
-         mem.copy mem.copy.nt mem.triad mem.triad.nt   (globs allowed: --kernels 'fma.*,mem.triad*')
+CPU kernels: fma.fp64 fma.fp32 fma.fp16 dot.bf16 dot.int8 mem.read mem.write mem.write.nt
+             mem.copy mem.copy.nt mem.triad mem.triad.nt   (globs allowed: --kernels 'fma.*,mem.triad*')
+GPU kernels: probe --list on the node (e.g. mma.bf16, wgmma.fp8_e4m3, mfma.bf16, library.bf16.cublaslt)
 Plugins: probe_backend_*.so from --plugin-dir, $PROBE_PLUGIN_PATH, <exe>/../lib/probe/plugins.)";
 
 std::vector<std::string> split_list(const std::string& s) {
