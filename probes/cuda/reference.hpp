@@ -13,15 +13,20 @@
 #include <vector>
 
 #include "cuda_kernels.hpp"
+#include "reference_common.hpp"
 
 namespace probe::cuda {
 
-// Bit encodings of small exactly representable values.
-[[nodiscard]] std::uint16_t to_half(float v);
-[[nodiscard]] std::uint16_t to_bf16(float v);
+// Shared with the other GPU backend (probes/gpu/reference_common.hpp).
+using gpu_ref::from_half;
+using gpu_ref::kTriadScalar;
+using gpu_ref::memory_word;
+using gpu_ref::to_bf16;
+using gpu_ref::to_half;
+using gpu_ref::triad_value;
+// FP8 bit encodings of small exactly representable values.
 [[nodiscard]] std::uint8_t to_e4m3(float v);
 [[nodiscard]] std::uint8_t to_e5m2(float v);
-[[nodiscard]] float from_half(std::uint16_t h);
 
 struct ComputeProblem {
   const probe_cuda::ComputeKernelDesc* desc = nullptr;
@@ -43,11 +48,5 @@ struct ComputeProblem {
 // The expected output bytes of unit `u` (for tests and for check_output).
 [[nodiscard]] std::vector<std::uint8_t> expected_unit(const ComputeProblem& p, std::size_t u,
                                                       std::uint64_t iterations);
-
-// Deterministic content of the memory kernels' arrays: word i of array `which`.
-[[nodiscard]] std::uint32_t memory_word(std::uint64_t seed, int which, std::size_t i);
-// Triad's fp32 inputs: small integers, so a = b + 3·c is exact.
-[[nodiscard]] float triad_value(std::uint64_t seed, int which, std::size_t i);
-inline constexpr float kTriadScalar = 3.0f;
 
 }  // namespace probe::cuda

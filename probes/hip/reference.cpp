@@ -21,32 +21,10 @@ using probe_hip::kVecSteps;
 using probe_hip::kWave;
 using probe_hip::MfmaShape;
 
-std::uint32_t encode(float v, int ebits, int mbits, int bias) {
-  if (v == 0) return 0;
-  const std::uint32_t sign = v < 0 ? 1u : 0u;
-  int e = 0;
-  const float m = std::frexp(std::fabs(v), &e);
-  const int exp = e - 1 + bias;
-  const auto mant = static_cast<std::uint32_t>(std::lround((m * 2 - 1) * static_cast<float>(1 << mbits)));
-  return (sign << (ebits + mbits)) | (static_cast<std::uint32_t>(exp) << mbits) | mant;
-}
-
-template <class T>
-void put(std::vector<std::uint8_t>& buf, std::size_t offset, T v) {
-  std::memcpy(buf.data() + offset, &v, sizeof v);
-}
-template <class T>
-T get(const std::vector<std::uint8_t>& buf, std::size_t offset) {
-  T v;
-  std::memcpy(&v, buf.data() + offset, sizeof v);
-  return v;
-}
-
-int nonzero(std::mt19937_64& rng, int lim) {
-  std::uniform_int_distribution<int> d(1, lim);
-  std::bernoulli_distribution s(0.5);
-  return s(rng) ? d(rng) : -d(rng);
-}
+using gpu_ref::encode;
+using gpu_ref::get;
+using gpu_ref::nonzero;
+using gpu_ref::put;
 
 std::string_view dtype(const ComputeKernelDesc& d) { return d.dtype; }
 bool integer_kernel(const ComputeKernelDesc& d) { return dtype(d) == "int8"; }
@@ -75,14 +53,6 @@ std::int64_t get_operand(const std::vector<std::uint8_t>& buf, std::size_t off, 
 
 }  // namespace
 
-std::uint16_t to_half(float v) { return static_cast<std::uint16_t>(encode(v, 5, 10, 15)); }
-float from_half(std::uint16_t h) {
-  const int e = (h >> 10) & 0x1f, m = h & 0x3ff;
-  const float sign = (h & 0x8000) ? -1.0f : 1.0f;
-  if (e == 0) return sign * std::ldexp(static_cast<float>(m), -24);
-  return sign * std::ldexp(1.0f + static_cast<float>(m) / 1024.0f, e - 15);
-}
-std::uint16_t to_bf16(float v) { return static_cast<std::uint16_t>(std::bit_cast<std::uint32_t>(v) >> 16); }
 std::uint8_t to_e4m3_fnuz(float v) { return static_cast<std::uint8_t>(encode(v, 4, 3, 8)); }
 float from_e4m3_fnuz(std::uint8_t b) {
   const int e = (b & 0x7f) >> 3, m = b & 7;
@@ -237,36 +207,10 @@ std::vector<std::uint8_t> expected_unit(const ComputeProblem& p, std::size_t u, 
 
 std::optional<std::string> check_output(const ComputeProblem& p, const std::vector<std::uint8_t>& out,
                                         std::uint64_t iterations) {
-  if (out.size() != p.output_bytes) return fmt::format("output has {} bytes, expected {}", out.size(), p.output_bytes);
   const ComputeKernelDesc& d = *p.desc;
-  std::vector<std::uint8_t> shared;
-  if (d.family != Family::vector) shared = expected_unit(p, 0, iterations);
-  const std::size_t per = p.output_bytes / p.units;
-  for (std::size_t u = 0; u < p.units; ++u) {
-    const std::vector<std::uint8_t> want = d.family == Family::vector ? expected_unit(p, u, iterations) : shared;
-    if (std::memcmp(want.data(), out.data() + u * per, per) != 0) {
-      std::size_t i = 0;
-      while (i < per && want[i] == out[u * per + i]) ++i;
-      const std::size_t w = i / 4 * 4;
-      std::uint32_t got_w = 0, want_w = 0;
-      std::memcpy(&got_w, out.data() + u * per + w, 4);
-      std::memcpy(&want_w, want.data() + w, 4);
-      return fmt::format("unit {} of {} ({}), byte {}: got 0x{:08x}, expected 0x{:08x}", u, p.units,
-                         d.threads_per_unit == 1 ? "thread" : "wavefront", w, got_w, want_w);
-    }
-  }
-  return std::nullopt;
-}
-
-std::uint32_t memory_word(std::uint64_t seed, int which, std::size_t i) {
-  std::uint64_t z = seed + 0x9e3779b97f4a7c15ull * (i + 1) + (static_cast<std::uint64_t>(which) << 56);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return static_cast<std::uint32_t>(z ^ (z >> 31));
-}
-
-float triad_value(std::uint64_t seed, int which, std::size_t i) {
-  return static_cast<float>(static_cast<int>(memory_word(seed, which, i) % 2001u) - 1000);
+  return gpu_ref::compare_units(out, p.output_bytes, p.units, d.family == Family::vector,
+                                d.threads_per_unit == 1 ? "thread" : "wavefront",
+                                [&](std::size_t u) { return expected_unit(p, u, iterations); });
 }
 
 }  // namespace probe::hip

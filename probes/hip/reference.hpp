@@ -10,12 +10,17 @@
 #include <vector>
 
 #include "hip_kernels.hpp"
+#include "reference_common.hpp"
 
 namespace probe::hip {
 
-[[nodiscard]] std::uint16_t to_half(float v);
-[[nodiscard]] float from_half(std::uint16_t h);
-[[nodiscard]] std::uint16_t to_bf16(float v);
+// Shared with the other GPU backend (probes/gpu/reference_common.hpp).
+using gpu_ref::from_half;
+using gpu_ref::kTriadScalar;
+using gpu_ref::memory_word;
+using gpu_ref::to_bf16;
+using gpu_ref::to_half;
+using gpu_ref::triad_value;
 // FP8 E4M3 FNUZ (CDNA3's FP8: exponent bias 8, no negative zero, no infinities).
 [[nodiscard]] std::uint8_t to_e4m3_fnuz(float v);
 [[nodiscard]] float from_e4m3_fnuz(std::uint8_t b);
@@ -42,9 +47,5 @@ struct ComputeProblem {
                                                       std::uint64_t iterations);
 [[nodiscard]] std::optional<std::string> check_output(const ComputeProblem& p, const std::vector<std::uint8_t>& out,
                                                       std::uint64_t iterations);
-
-[[nodiscard]] std::uint32_t memory_word(std::uint64_t seed, int which, std::size_t i);
-[[nodiscard]] float triad_value(std::uint64_t seed, int which, std::size_t i);
-inline constexpr float kTriadScalar = 3.0f;
 
 }  // namespace probe::hip

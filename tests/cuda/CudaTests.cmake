@@ -15,7 +15,7 @@ get_property(_flags GLOBAL PROPERTY PROBE_CUDA_FLAGS)
 set(_ptx_dir ${CMAKE_BINARY_DIR}/probes/cuda/ptx)
 
 add_executable(test_cuda_reference ${_t}/test_reference.cpp ${_p}/reference.cpp)
-target_include_directories(test_cuda_reference PRIVATE ${_p} ${_k})
+target_include_directories(test_cuda_reference PRIVATE ${_p} ${_k} ${PROJECT_SOURCE_DIR}/probes/gpu)
 target_link_libraries(test_cuda_reference PRIVATE GTest::gtest_main fmt::fmt probe_warnings)
 gtest_discover_tests(test_cuda_reference TEST_PREFIX "cuda.reference." DISCOVERY_TIMEOUT 60)
 

@@ -15,7 +15,7 @@ get_property(_hip_cxx GLOBAL PROPERTY PROBE_HIP_COMPILER)
 set(_asm_dir ${CMAKE_BINARY_DIR}/probes/hip/asm)
 
 add_executable(test_hip_reference ${_t}/test_reference.cpp ${_p}/reference.cpp)
-target_include_directories(test_hip_reference PRIVATE ${_p} ${_k})
+target_include_directories(test_hip_reference PRIVATE ${_p} ${_k} ${PROJECT_SOURCE_DIR}/probes/gpu)
 target_link_libraries(test_hip_reference PRIVATE GTest::gtest_main fmt::fmt probe_warnings)
 gtest_discover_tests(test_hip_reference TEST_PREFIX "hip.reference." DISCOVERY_TIMEOUT 60)
 

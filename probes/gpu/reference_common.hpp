@@ -1,0 +1,100 @@
+#pragma once
+// The parts of the host references that are the same for the CUDA and HIP backends (probes/cuda/reference.cpp,
+// probes/hip/reference.cpp): bit encodings of small exact values, byte-buffer access, the random multiplicands,
+// the memory kernels' array contents and the unit-by-unit comparison of a kernel's output with its expected bytes.
+// Pure C++ (no GPU runtime): unit-tested with each backend's reference.
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <fmt/format.h>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace probe::gpu_ref {
+
+// A float with `mbits` mantissa bits and exponent bias `bias`, for exactly representable normal values.
+inline std::uint32_t encode(float v, int ebits, int mbits, int bias) {
+  if (v == 0) return 0;
+  const std::uint32_t sign = v < 0 ? 1u : 0u;
+  int e = 0;
+  const float m = std::frexp(std::fabs(v), &e);  // v = m·2^e, m in [0.5, 1)
+  const int exp = e - 1 + bias;
+  const auto mant = static_cast<std::uint32_t>(std::lround((m * 2 - 1) * static_cast<float>(1 << mbits)));
+  return (sign << (ebits + mbits)) | (static_cast<std::uint32_t>(exp) << mbits) | mant;
+}
+
+template <class T>
+void put(std::vector<std::uint8_t>& buf, std::size_t offset, T v) {
+  std::memcpy(buf.data() + offset, &v, sizeof v);
+}
+template <class T>
+T get(const std::vector<std::uint8_t>& buf, std::size_t offset) {
+  T v;
+  std::memcpy(&v, buf.data() + offset, sizeof v);
+  return v;
+}
+
+// Non-zero small integers: multiplicands.
+inline int nonzero(std::mt19937_64& rng, int lim) {
+  std::uniform_int_distribution<int> d(1, lim);
+  std::bernoulli_distribution s(0.5);
+  return s(rng) ? d(rng) : -d(rng);
+}
+
+// Bit encodings of small exactly representable values.
+[[nodiscard]] inline std::uint16_t to_half(float v) { return static_cast<std::uint16_t>(encode(v, 5, 10, 15)); }
+[[nodiscard]] inline std::uint16_t to_bf16(float v) {
+  return static_cast<std::uint16_t>(std::bit_cast<std::uint32_t>(v) >> 16);
+}
+[[nodiscard]] inline float from_half(std::uint16_t h) {
+  const int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  const float sign = (h & 0x8000) ? -1.0f : 1.0f;
+  if (e == 0) return sign * std::ldexp(static_cast<float>(m), -24);
+  return sign * std::ldexp(1.0f + static_cast<float>(m) / 1024.0f, e - 15);
+}
+
+// Deterministic content of the memory kernels' arrays: word i of array `which`.
+[[nodiscard]] inline std::uint32_t memory_word(std::uint64_t seed, int which, std::size_t i) {
+  // splitmix64 of (seed, array, index): cheap, and no compressible pattern.
+  std::uint64_t z = seed + 0x9e3779b97f4a7c15ull * (i + 1) + (static_cast<std::uint64_t>(which) << 56);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return static_cast<std::uint32_t>(z ^ (z >> 31));
+}
+// Triad's fp32 inputs: small integers, so a = b + 3·c is exact.
+[[nodiscard]] inline float triad_value(std::uint64_t seed, int which, std::size_t i) {
+  return static_cast<float>(static_cast<int>(memory_word(seed, which, i) % 2001u) - 1000);
+}
+inline constexpr float kTriadScalar = 3.0f;
+
+// Compares the output of `units` units (output_bytes in all) with expected(u), the expected bytes of unit u;
+// `per_unit` false: every unit has expected(0) (matrix kernels: one problem shared by every unit). Describes the
+// first mismatch, naming a unit with unit_word.
+template <class Expected>
+std::optional<std::string> compare_units(const std::vector<std::uint8_t>& out, std::size_t output_bytes,
+                                         std::size_t units, bool per_unit, const char* unit_word, Expected expected) {
+  if (out.size() != output_bytes) return fmt::format("output has {} bytes, expected {}", out.size(), output_bytes);
+  std::vector<std::uint8_t> shared;
+  if (!per_unit) shared = expected(std::size_t{0});
+  const std::size_t per = output_bytes / units;
+  for (std::size_t u = 0; u < units; ++u) {
+    const std::vector<std::uint8_t> want = per_unit ? expected(u) : shared;
+    if (std::memcmp(want.data(), out.data() + u * per, per) != 0) {
+      std::size_t i = 0;
+      while (i < per && want[i] == out[u * per + i]) ++i;
+      const std::size_t w = i / 4 * 4;
+      std::uint32_t got_w = 0, want_w = 0;
+      std::memcpy(&got_w, out.data() + u * per + w, 4);
+      std::memcpy(&want_w, want.data() + w, 4);
+      return fmt::format("unit {} of {} ({}), byte {}: got 0x{:08x}, expected 0x{:08x}", u, units, unit_word, w,
+                         got_w, want_w);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace probe::gpu_ref
