@@ -128,14 +128,8 @@ class CudaDevice final : public Device {
     m_info.arch = fmt::format("sm_{}", m_s.cc);
     m_info.units = m_s.sms;
     m_info.unit_name = "SMs";
-    PciId pci;
-    pci.bus_id = m_s.bus_id;
-    pci.vendor_id = 0x10de;
-    const std::string sys = "/sys/bus/pci/devices/" + m_s.bus_id + "/";
-    if (auto v = read_sysfs_hex(sys + "vendor")) pci.vendor_id = *v;
-    pci.device_id = read_sysfs_hex(sys + "device").value_or(0);
-    pci.subvendor_id = read_sysfs_hex(sys + "subsystem_vendor").value_or(0);
-    pci.subdevice_id = read_sysfs_hex(sys + "subsystem_device").value_or(0);
+    std::string sys;
+    const PciId pci = read_pci_ids(m_s.bus_id, 0x10de, sys);
     m_info.pci = pci;
 
     auto& p = m_info.properties;
@@ -216,32 +210,18 @@ class CudaDevice final : public Device {
     if (sampler) {
       const SensorSummary s = sampler->stop();
       if (s.samples > 0) {
-        c.clock_hz = s.sm_clock_hz_mean;
-        c.clock_hz_min = s.sm_clock_hz_min;
-        c.clock_hz_max = s.sm_clock_hz_max;
-        c.clock_source = fmt::format("NVML SM clock, {} samples every 10 ms during the measurement", s.samples);
-        c.notes.emplace_back("power_w", fmt::format("mean {:.0f}, max {:.0f}", s.power_w_mean, s.power_w_max));
-        c.notes.emplace_back("temperature_c_max", fmt::format("{:.0f}", s.temperature_c_max));
-        const double max_clock = m_s.nvml.max_sm_clock_hz.value_or(m_s.sm_clock_hz);
-        if (max_clock > 0 && s.sm_clock_hz_mean < 0.9 * max_clock) {
-          c.notes.emplace_back("throttling", fmt::format("SM clock {:.0f} MHz mean, {:.0f}% of the {:.0f} MHz maximum",
-                                                         s.sm_clock_hz_mean / 1e6, 100 * s.sm_clock_hz_mean / max_clock,
-                                                         max_clock / 1e6));
-        }
-        if (m_s.nvml.power_limit_w && s.power_w_max >= 0.97 * *m_s.nvml.power_limit_w) {
-          c.notes.emplace_back("power_at_limit", fmt::format("{:.0f} W of a {:.0f} W limit", s.power_w_max,
-                                                             *m_s.nvml.power_limit_w));
-        }
+        record_sensors(m,
+                       {s.samples, s.sm_clock_hz_mean, s.sm_clock_hz_min, s.sm_clock_hz_max, s.power_w_mean,
+                        s.power_w_max, s.temperature_c_max},
+                       fmt::format("NVML SM clock, {} samples every 10 ms during the measurement", s.samples),
+                       "SM clock", m_s.nvml.max_sm_clock_hz.value_or(m_s.sm_clock_hz), m_s.nvml.power_limit_w, "limit");
         if (const std::string r = throttle_reason_names(s.throttle_reasons); !r.empty()) {
           c.notes.emplace_back("clock_event_reasons", r);
         }
       }
     }
-    if (c.clock_hz <= 0) {
-      c.clock_hz = m_s.sm_clock_hz;
-      c.clock_source = "not measured (no NVML): the CUDA maximum SM clock attribute";
-    }
-    record_outcome(m, o, "CUDA events around each sample");
+    record_outcome(m, o, m_s.sm_clock_hz, "not measured (no NVML): the CUDA maximum SM clock attribute",
+                   "CUDA events around each sample");
     return o;
   }
 

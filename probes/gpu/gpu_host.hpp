@@ -47,6 +47,20 @@ inline std::optional<std::uint16_t> read_sysfs_hex(const std::string& path) {
   return static_cast<std::uint16_t>(v);
 }
 
+// The PCI ids of the device at `bus_id` from sysfs; the vendor defaults to `vendor_id` where sysfs is not readable,
+// the other ids to 0. `sys` is set to the sysfs folder that was read.
+inline PciId read_pci_ids(const std::string& bus_id, std::uint16_t vendor_id, std::string& sys) {
+  PciId pci;
+  pci.bus_id = bus_id;
+  pci.vendor_id = vendor_id;
+  sys = "/sys/bus/pci/devices/" + bus_id + "/";
+  if (auto v = read_sysfs_hex(sys + "vendor")) pci.vendor_id = *v;
+  pci.device_id = read_sysfs_hex(sys + "device").value_or(0);
+  pci.subvendor_id = read_sysfs_hex(sys + "subsystem_vendor").value_or(0);
+  pci.subdevice_id = read_sysfs_hex(sys + "subsystem_device").value_or(0);
+  return pci;
+}
+
 inline bool listed(const char* list, const std::string& item) {
   std::istringstream in(list);
   std::string w;
@@ -378,9 +392,44 @@ Measurement measure_guarded(const KernelSpec& spec, int device, Body&& body) {
   return m;
 }
 
-// The end of every sample(): iterations, warm-up, notes and the status from run_sampling's outcome.
-inline void record_outcome(Measurement& m, SamplingOutcome& o, const char* timing) {
+// What the vendor's sensor library (NVML, ROCm SMI) saw during a measurement.
+struct SensorReadings {
+  int samples = 0;
+  double clock_hz_mean = 0, clock_hz_min = 0, clock_hz_max = 0;
+  double power_w_mean = 0, power_w_max = 0, temperature_c_max = 0;
+};
+
+// The measured clock and the sensor notes, when there are samples. `clock_name` ("SM clock", "sclk") names the
+// clock in the throttling note, `limit_word` ("limit", "cap") the board power limit in the power_at_limit note.
+inline void record_sensors(Measurement& m, const SensorReadings& s, std::string clock_source, const char* clock_name,
+                           double max_clock, std::optional<double> power_limit_w, const char* limit_word) {
   auto& c = m.conditions;
+  c.clock_hz = s.clock_hz_mean;
+  c.clock_hz_min = s.clock_hz_min;
+  c.clock_hz_max = s.clock_hz_max;
+  c.clock_source = std::move(clock_source);
+  c.notes.emplace_back("power_w", fmt::format("mean {:.0f}, max {:.0f}", s.power_w_mean, s.power_w_max));
+  c.notes.emplace_back("temperature_c_max", fmt::format("{:.0f}", s.temperature_c_max));
+  if (max_clock > 0 && s.clock_hz_mean < 0.9 * max_clock) {
+    c.notes.emplace_back("throttling", fmt::format("{} {:.0f} MHz mean, {:.0f}% of the {:.0f} MHz maximum", clock_name,
+                                                   s.clock_hz_mean / 1e6, 100 * s.clock_hz_mean / max_clock,
+                                                   max_clock / 1e6));
+  }
+  if (power_limit_w && s.power_w_max >= 0.97 * *power_limit_w) {
+    c.notes.emplace_back("power_at_limit",
+                         fmt::format("{:.0f} W of a {:.0f} W {}", s.power_w_max, *power_limit_w, limit_word));
+  }
+}
+
+// The end of every sample(): the attribute clock where none was measured (`fallback_source` says so), then
+// iterations, warm-up, notes and the status from run_sampling's outcome.
+inline void record_outcome(Measurement& m, SamplingOutcome& o, double fallback_clock_hz, const char* fallback_source,
+                           const char* timing) {
+  auto& c = m.conditions;
+  if (c.clock_hz <= 0) {
+    c.clock_hz = fallback_clock_hz;
+    c.clock_source = fallback_source;
+  }
   c.iterations = o.iterations;
   c.warmup_s = o.warmup_s;
   c.notes.emplace_back("spread_target_met", o.spread_met ? "yes" : "no (time or sample budget spent)");

@@ -137,14 +137,8 @@ class HipDevice final : public Device {
     m_info.arch = m_s.gfx;
     m_info.units = m_s.cus;
     m_info.unit_name = "CUs";
-    PciId pci;
-    pci.bus_id = m_s.bus_id;
-    pci.vendor_id = 0x1002;
-    const std::string sys = "/sys/bus/pci/devices/" + m_s.bus_id + "/";
-    if (auto v = read_sysfs_hex(sys + "vendor")) pci.vendor_id = *v;
-    pci.device_id = read_sysfs_hex(sys + "device").value_or(0);
-    pci.subvendor_id = read_sysfs_hex(sys + "subsystem_vendor").value_or(0);
-    pci.subdevice_id = read_sysfs_hex(sys + "subsystem_device").value_or(0);
+    std::string sys;
+    const PciId pci = read_pci_ids(m_s.bus_id, 0x1002, sys);
     m_info.pci = pci;
 
     auto& p = m_info.properties;
@@ -230,29 +224,15 @@ class HipDevice final : public Device {
     if (sampler) {
       const SensorSummary s = sampler->stop();
       if (s.samples > 0) {
-        c.clock_hz = s.sclk_hz_mean;
-        c.clock_hz_min = s.sclk_hz_min;
-        c.clock_hz_max = s.sclk_hz_max;
-        c.clock_source = fmt::format("ROCm SMI sclk, {} samples every 10 ms during the measurement", s.samples);
-        c.notes.emplace_back("power_w", fmt::format("mean {:.0f}, max {:.0f}", s.power_w_mean, s.power_w_max));
-        c.notes.emplace_back("temperature_c_max", fmt::format("{:.0f}", s.temperature_c_max));
-        const double max_clock = m_s.smi.sclk_max_hz.value_or(m_s.sclk_hz);
-        if (max_clock > 0 && s.sclk_hz_mean < 0.9 * max_clock) {
-          c.notes.emplace_back("throttling", fmt::format("sclk {:.0f} MHz mean, {:.0f}% of the {:.0f} MHz maximum",
-                                                         s.sclk_hz_mean / 1e6, 100 * s.sclk_hz_mean / max_clock,
-                                                         max_clock / 1e6));
-        }
-        if (m_s.smi.power_cap_w && s.power_w_max >= 0.97 * *m_s.smi.power_cap_w) {
-          c.notes.emplace_back("power_at_limit",
-                               fmt::format("{:.0f} W of a {:.0f} W cap", s.power_w_max, *m_s.smi.power_cap_w));
-        }
+        record_sensors(m,
+                       {s.samples, s.sclk_hz_mean, s.sclk_hz_min, s.sclk_hz_max, s.power_w_mean, s.power_w_max,
+                        s.temperature_c_max},
+                       fmt::format("ROCm SMI sclk, {} samples every 10 ms during the measurement", s.samples), "sclk",
+                       m_s.smi.sclk_max_hz.value_or(m_s.sclk_hz), m_s.smi.power_cap_w, "cap");
       }
     }
-    if (c.clock_hz <= 0) {
-      c.clock_hz = m_s.sclk_hz;
-      c.clock_source = "not measured (no ROCm SMI): the HIP maximum clock attribute";
-    }
-    record_outcome(m, o, "HIP events around each sample");
+    record_outcome(m, o, m_s.sclk_hz, "not measured (no ROCm SMI): the HIP maximum clock attribute",
+                   "HIP events around each sample");
     return o;
   }
 
