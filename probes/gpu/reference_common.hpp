@@ -12,6 +12,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace probe::gpu_ref {
@@ -70,6 +71,85 @@ inline int nonzero(std::mt19937_64& rng, int lim) {
   return static_cast<float>(static_cast<int>(memory_word(seed, which, i) % 2001u) - 1000);
 }
 inline constexpr float kTriadScalar = 3.0f;
+
+// The vector FMA/dot kernels (kernels/common/gpu_vector_body.hpp, the same for both backends), Acc accumulators
+// per thread, input layout per thread [p, q, acc0 .. acc(Acc-1)] of `t` ("fp64", "fp32", "fp16", "bf16" packed in
+// both halves of a 32-bit word; "int8": random 32-bit words). Floating point: p = x = -1 (the multiplier), q = y
+// (the addend), accumulators small non-zero integers with y ≠ 2·acc so that the result y - acc differs from the input.
+template <int Acc>
+void make_vector_inputs(std::string_view t, std::size_t units, std::mt19937_64& rng, std::vector<std::uint8_t>& input,
+                        std::size_t& output_bytes) {
+  constexpr int kInPerThread = 2 + Acc;
+  const std::size_t elem = t == "fp64" ? 8 : 4;
+  input.resize(units * kInPerThread * elem);
+  output_bytes = units * elem;
+  const int lim = (t == "fp16" || t == "bf16") ? 8 : 64;
+  for (std::size_t u = 0; u < units; ++u) {
+    const std::size_t base = u * kInPerThread * elem;
+    if (t == "int8") {
+      std::uniform_int_distribution<std::uint32_t> w;
+      for (int i = 0; i < kInPerThread; ++i) put(input, base + i * elem, w(rng));
+      continue;
+    }
+    const int y = nonzero(rng, lim);
+    int acc[Acc];
+    for (int& a : acc) {
+      do a = nonzero(rng, lim); while (2 * a == y);
+    }
+    auto store = [&](int i, int v) {
+      const std::size_t off = base + static_cast<std::size_t>(i) * elem;
+      const auto f = static_cast<float>(v);
+      if (t == "fp64") put(input, off, static_cast<double>(v));
+      else if (t == "fp32") put(input, off, f);
+      else if (t == "fp16") put(input, off, static_cast<std::uint32_t>(to_half(f)) * 0x10001u);
+      else put(input, off, static_cast<std::uint32_t>(to_bf16(f)) * 0x10001u);  // bf16: both lanes
+    };
+    store(0, -1);
+    store(1, y);
+    for (int i = 0; i < Acc; ++i) store(2 + i, acc[i]);
+  }
+}
+
+// The expected output of thread `u` of a vector kernel when each accumulator had `k` operations applied (the
+// loop's, plus the one after it).
+template <int Acc>
+std::vector<std::uint8_t> expected_vector_unit(std::string_view t, const std::vector<std::uint8_t>& input,
+                                               std::size_t u, std::uint64_t k) {
+  constexpr int kInPerThread = 2 + Acc;
+  const std::size_t elem = t == "fp64" ? 8 : 4;
+  const std::size_t base = u * kInPerThread * elem;
+  std::vector<std::uint8_t> out(elem);
+  if (t == "int8") {
+    const auto pw = get<std::uint32_t>(input, base), qw = get<std::uint32_t>(input, base + 4);
+    std::int32_t dot = 0;
+    for (int i = 0; i < 4; ++i) {
+      dot += static_cast<std::int8_t>(pw >> (8 * i)) * static_cast<std::int8_t>(qw >> (8 * i));
+    }
+    std::uint32_t sum = 0;
+    for (int a = 0; a < Acc; ++a) {
+      sum += get<std::uint32_t>(input, base + (2 + a) * elem) +
+             static_cast<std::uint32_t>(k) * static_cast<std::uint32_t>(dot);
+    }
+    put(out, 0, sum);
+    return out;
+  }
+  // Floating point: k is odd, so every chain ends at y - acc (pairs of steps are identities).
+  auto value = [&](int i) -> double {
+    const std::size_t off = base + static_cast<std::size_t>(i) * elem;
+    if (t == "fp64") return get<double>(input, off);
+    if (t == "fp32") return get<float>(input, off);
+    const auto w = static_cast<std::uint16_t>(get<std::uint32_t>(input, off));
+    if (t == "fp16") return from_half(w);
+    return std::bit_cast<float>(static_cast<std::uint32_t>(w) << 16);
+  };
+  double sum = 0;
+  for (int a = 0; a < Acc; ++a) sum += value(1) - value(2 + a);
+  if (t == "fp64") put(out, 0, sum);
+  else if (t == "fp32") put(out, 0, static_cast<float>(sum));
+  else if (t == "fp16") put(out, 0, static_cast<std::uint32_t>(to_half(static_cast<float>(sum))) * 0x10001u);
+  else put(out, 0, static_cast<std::uint32_t>(to_bf16(static_cast<float>(sum))) * 0x10001u);
+  return out;
+}
 
 // Compares the output of `units` units (output_bytes in all) with expected(u), the expected bytes of unit u;
 // `per_unit` false: every unit has expected(0) (matrix kernels: one problem shared by every unit). Describes the

@@ -74,34 +74,8 @@ ComputeProblem make_problem(const ComputeKernelDesc& desc, std::size_t units, st
   p.units = units;
   std::mt19937_64 rng(seed);
   if (desc.family == Family::vector) {
-    const auto t = dtype(desc);
-    const std::size_t elem = t == "fp64" ? 8 : 4;
-    p.input.resize(units * kVecInPerThread * elem);
-    p.output_bytes = units * elem;
-    const int lim = t == "fp16" ? 8 : 64;
-    for (std::size_t u = 0; u < units; ++u) {
-      const std::size_t base = u * kVecInPerThread * elem;
-      if (t == "int8") {
-        std::uniform_int_distribution<std::uint32_t> w;
-        for (int i = 0; i < kVecInPerThread; ++i) put(p.input, base + i * elem, w(rng));
-        continue;
-      }
-      // p = x = -1, q = y, then the accumulators with y != 2·acc (the result y - acc differs from the input).
-      const int y = nonzero(rng, lim);
-      int acc[kVecAcc];
-      for (int& a : acc) {
-        do a = nonzero(rng, lim); while (2 * a == y);
-      }
-      auto store = [&](int i, int v) {
-        const std::size_t off = base + static_cast<std::size_t>(i) * elem;
-        if (t == "fp64") put(p.input, off, static_cast<double>(v));
-        else if (t == "fp32") put(p.input, off, static_cast<float>(v));
-        else put(p.input, off, static_cast<std::uint32_t>(to_half(static_cast<float>(v))) * 0x10001u);
-      };
-      store(0, -1);
-      store(1, y);
-      for (int i = 0; i < kVecAcc; ++i) store(2 + i, acc[i]);
-    }
+    static_assert(kVecInPerThread == 2 + kVecAcc);
+    gpu_ref::make_vector_inputs<kVecAcc>(dtype(desc), units, rng, p.input, p.output_bytes);
     return p;
   }
   const MfmaShape& s = shape_of(desc);
@@ -133,34 +107,7 @@ ComputeProblem make_problem(const ComputeKernelDesc& desc, std::size_t units, st
 std::vector<std::uint8_t> expected_unit(const ComputeProblem& p, std::size_t u, std::uint64_t iterations) {
   const ComputeKernelDesc& d = *p.desc;
   if (d.family == Family::vector) {
-    const std::uint64_t k = iterations * kVecSteps + 1;
-    const auto t = dtype(d);
-    const std::size_t elem = t == "fp64" ? 8 : 4;
-    const std::size_t base = u * kVecInPerThread * elem;
-    std::vector<std::uint8_t> out(elem);
-    if (t == "int8") {
-      const auto pw = get<std::uint32_t>(p.input, base), qw = get<std::uint32_t>(p.input, base + 4);
-      std::int32_t dot = 0;
-      for (int i = 0; i < 4; ++i) dot += static_cast<std::int8_t>(pw >> (8 * i)) * static_cast<std::int8_t>(qw >> (8 * i));
-      std::uint32_t sum = 0;
-      for (int a = 0; a < kVecAcc; ++a) {
-        sum += get<std::uint32_t>(p.input, base + (2 + a) * elem) + static_cast<std::uint32_t>(k) * static_cast<std::uint32_t>(dot);
-      }
-      put(out, 0, sum);
-      return out;
-    }
-    auto value = [&](int i) -> double {
-      const std::size_t off = base + static_cast<std::size_t>(i) * elem;
-      if (t == "fp64") return get<double>(p.input, off);
-      if (t == "fp32") return get<float>(p.input, off);
-      return from_half(static_cast<std::uint16_t>(get<std::uint32_t>(p.input, off)));
-    };
-    double sum = 0;  // k is odd: every chain ends at y - acc
-    for (int a = 0; a < kVecAcc; ++a) sum += value(1) - value(2 + a);
-    if (t == "fp64") put(out, 0, sum);
-    else if (t == "fp32") put(out, 0, static_cast<float>(sum));
-    else put(out, 0, static_cast<std::uint32_t>(to_half(static_cast<float>(sum))) * 0x10001u);
-    return out;
+    return gpu_ref::expected_vector_unit<kVecAcc>(dtype(d), p.input, u, iterations * kVecSteps + 1);
   }
   const std::uint64_t k = iterations * kMfmaSteps + 1;
   const MfmaShape& s = shape_of(d);
