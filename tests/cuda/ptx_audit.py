@@ -11,9 +11,12 @@ exactly one loop (backward branch) holding instructions of the expected family (
 --expect-fail inverts the verdict: every row must fail (proves the audit rejects broken kernels).
 """
 import argparse
+import os
 import re
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import gpu_audit_common as common  # noqa: E402  (tests/gpu_audit_common.py: shared with the HIP assembly audit)
 
 LABEL_RE = re.compile(r"^\s*(\$L__\w+):")
 BRANCH_RE = re.compile(r"^\s*(?:@!?%p\d+\s+)?bra(?:\.uni)?\s+(\$L__\w+);")
@@ -57,16 +60,7 @@ def entries(ptx_text):
 
 
 def loop_bodies(body):
-    labels = {}
-    loops = []
-    for i, line in enumerate(body):
-        m = LABEL_RE.match(line)
-        if m:
-            labels[m.group(1)] = i
-        m = BRANCH_RE.match(line)
-        if m and m.group(1) in labels:  # target seen before: a backward branch
-            loops.append(body[labels[m.group(1)]:i + 1])
-    return loops
+    return common.loop_bodies(body, LABEL_RE, BRANCH_RE)
 
 
 def tokens(lines):
@@ -84,13 +78,9 @@ def tokens(lines):
 def audit_row(row, ptx_by_arch):
     kid, symbol, instr, count, ops, archs = row
     count, ops = int(count), float(ops)
-    problems = []
-    try:
-        opi = ops_per_instruction(instr)
-    except ValueError as e:
-        return [str(e)]
-    if count * opi != ops:
-        problems.append(f"{count} x {opi} ops per {instr} = {count * opi}, but the kernel declares {ops:g} per iteration")
+    problems, fatal = common.op_count_problems(instr, count, ops, ops_per_instruction)
+    if fatal:
+        return problems
     for arch in archs.split():
         texts = ptx_by_arch.get(arch)
         if texts is None:
@@ -104,18 +94,8 @@ def audit_row(row, ptx_by_arch):
             continue
         # The timed loop is the one loop holding instructions of the expected family (set-up loops, such as a
         # copy into shared memory, hold none); none or several is a failure.
-        loops = [l for l in loop_bodies(body) if any(family(t) == family(instr) for t in tokens(l))]
-        if len(loops) != 1:
-            problems.append(f"sm_{arch}: {symbol} has {len(loops)} loops with {family(instr)} instructions, "
-                            "expected exactly one (the timed loop)")
-            continue
-        toks = tokens(loops[0])
-        found = sum(1 for t in toks if t == instr)
-        others = sorted({t for t in toks if family(t) == family(instr) and t != instr})
-        if found != count:
-            problems.append(f"sm_{arch}: {symbol} loop has {found} x {instr}, expected {count}")
-        if others:
-            problems.append(f"sm_{arch}: {symbol} loop has other {family(instr)} forms: {', '.join(others)}")
+        problems += common.timed_loop_problems(f"sm_{arch}", symbol, loop_bodies(body), instr, count, family, tokens,
+                                               loops_note=" (the timed loop)", other_word="forms")
     return problems
 
 
@@ -127,33 +107,10 @@ def main():
     ap.add_argument("--ptx", action="append", default=[], help="ARCH=file.ptx (repeatable)")
     ap.add_argument("--expect-fail", action="store_true")
     args = ap.parse_args()
-    if args.table_exe:
-        table = subprocess.run([args.table_exe], check=True, capture_output=True, text=True).stdout
-    else:
-        table = open(args.table_file).read()
-    rows = [l.split("\t") for l in table.splitlines() if l.strip() and not l.startswith("#")]
-    ptx_by_arch = {}
-    for spec in args.ptx:
-        arch, path = spec.split("=", 1)
-        ptx_by_arch.setdefault(arch, []).append(open(path).read())
-    if not rows:
-        print("no kernel rows")
-        return 1
-    bad = 0
-    for row in rows:
-        if len(row) != 6:
-            print(f"malformed row: {row}")
-            return 1
-        problems = audit_row(row, ptx_by_arch)
-        ok = not problems
-        if args.expect_fail:
-            print(f"{'REJECTED' if not ok else 'ACCEPTED (wrong!)'} {row[0]}: {'; '.join(problems) or 'passed the audit'}")
-            bad += 0 if not ok else 1
-        else:
-            print(f"{'ok  ' if ok else 'FAIL'} {row[0]} [{row[5]}]: {row[3]} x {row[2]}" + ("" if ok else " -- " + "; ".join(problems)))
-            bad += 0 if ok else 1
-    print(f"{len(rows) - bad} of {len(rows)} rows as expected")
-    return 1 if bad else 0
+    rows = common.read_rows(args.table_exe, args.table_file)
+    return common.run_rows(rows, audit_row, common.read_texts(args.ptx), args.expect_fail,
+                           rejected_name=lambda row: row[0],
+                           ok_line=lambda row: f"{row[0]} [{row[5]}]: {row[3]} x {row[2]}")
 
 
 if __name__ == "__main__":

@@ -14,9 +14,12 @@ Encoding suffixes (_e32, _e64) are ignored, and v_fmac_X (the FMA with its accum
 counts as v_fma_X. --expect-fail inverts the verdict: every row must fail (proves the audit rejects broken kernels).
 """
 import argparse
+import os
 import re
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import gpu_audit_common as common  # noqa: E402  (tests/gpu_audit_common.py: shared with the CUDA PTX audit)
 
 LABEL_RE = re.compile(r"^(\.LBB\w+):")
 BRANCH_RE = re.compile(r"^\s+s_(?:cbranch_\w+|branch)\s+(\.LBB\w+)")
@@ -86,15 +89,7 @@ def functions(asm_text):
 
 
 def loop_bodies(body):
-    labels, loops = {}, []
-    for i, line in enumerate(body):
-        m = LABEL_RE.match(line)
-        if m:
-            labels[m.group(1)] = i
-        m = BRANCH_RE.match(line)
-        if m and m.group(1) in labels:  # target seen before: a backward branch
-            loops.append(body[labels[m.group(1)]:i + 1])
-    return loops
+    return common.loop_bodies(body, LABEL_RE, BRANCH_RE)
 
 
 def tokens(lines):
@@ -110,13 +105,9 @@ def tokens(lines):
 def audit_row(row, asm_by_target):
     kid, symbol, target, instr, count, ops = row
     instr, count, ops = normalize(instr), int(count), float(ops)
-    problems = []
-    try:
-        opi = ops_per_instruction(instr)
-    except ValueError as e:
-        return [str(e)]
-    if count * opi != ops:
-        problems.append(f"{count} x {opi} ops per {instr} = {count * opi}, but the kernel declares {ops:g} per iteration")
+    problems, fatal = common.op_count_problems(instr, count, ops, ops_per_instruction)
+    if fatal:
+        return problems
     texts = asm_by_target.get(target)
     if texts is None:
         return problems + [f"no assembly for target {target}"]
@@ -125,18 +116,7 @@ def audit_row(row, asm_by_target):
         body = functions(t).get(symbol, body)
     if body is None:
         return problems + [f"{target}: function {symbol} not found"]
-    fam = family(instr)
-    loops = [l for l in loop_bodies(body) if any(family(t) == fam for t in tokens(l))]
-    if len(loops) != 1:
-        return problems + [f"{target}: {symbol} has {len(loops)} loops with {fam} instructions, expected exactly one"]
-    toks = tokens(loops[0])
-    found = sum(1 for t in toks if t == instr)
-    others = sorted({t for t in toks if family(t) == fam and t != instr})
-    if found != count:
-        problems.append(f"{target}: {symbol} loop has {found} x {instr}, expected {count}")
-    if others:
-        problems.append(f"{target}: {symbol} loop has other {fam} instructions: {', '.join(others)}")
-    return problems
+    return problems + common.timed_loop_problems(target, symbol, loop_bodies(body), instr, count, family, tokens)
 
 
 def main():
@@ -147,35 +127,10 @@ def main():
     ap.add_argument("--asm", action="append", default=[], help="TARGET=file.s (repeatable)")
     ap.add_argument("--expect-fail", action="store_true")
     args = ap.parse_args()
-    if args.table_exe:
-        table = subprocess.run([args.table_exe], check=True, capture_output=True, text=True).stdout
-    else:
-        table = open(args.table_file).read()
-    rows = [l.split("\t") for l in table.splitlines() if l.strip() and not l.startswith("#")]
-    asm_by_target = {}
-    for spec in args.asm:
-        target, path = spec.split("=", 1)
-        asm_by_target.setdefault(target, []).append(open(path).read())
-    if not rows:
-        print("no kernel rows")
-        return 1
-    bad = 0
-    for row in rows:
-        if len(row) != 6:
-            print(f"malformed row: {row}")
-            return 1
-        problems = audit_row(row, asm_by_target)
-        ok = not problems
-        if args.expect_fail:
-            print(f"{'REJECTED' if not ok else 'ACCEPTED (wrong!)'} {row[0]} [{row[2]}]: "
-                  f"{'; '.join(problems) or 'passed the audit'}")
-            bad += 0 if not ok else 1
-        else:
-            print(f"{'ok  ' if ok else 'FAIL'} {row[0]} [{row[2]}]: {row[4]} x {row[3]} = {float(row[5]):g} ops/iter"
-                  + ("" if ok else " -- " + "; ".join(problems)))
-            bad += 0 if ok else 1
-    print(f"{len(rows) - bad} of {len(rows)} rows as expected")
-    return 1 if bad else 0
+    rows = common.read_rows(args.table_exe, args.table_file)
+    return common.run_rows(rows, audit_row, common.read_texts(args.asm), args.expect_fail,
+                           rejected_name=lambda row: f"{row[0]} [{row[2]}]",
+                           ok_line=lambda row: f"{row[0]} [{row[2]}]: {row[4]} x {row[3]} = {float(row[5]):g} ops/iter")
 
 
 if __name__ == "__main__":

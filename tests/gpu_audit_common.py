@@ -1,0 +1,89 @@
+"""What the static audits of the GPU kernels (tests/cuda/ptx_audit.py, tests/hip/asm_audit.py) have in common: the
+kernel table and the generated code are read the same way, the timed loop is found and counted the same way, and
+rows are judged and reported the same way. Each audit supplies what is its own: the parsing of its assembly
+dialect (functions, labels, branches, tokens), instruction families and operations per instruction."""
+import subprocess
+
+
+def loop_bodies(body, label_re, branch_re):
+    """The loops of a function body: the lines from a label to a branch back to it."""
+    labels, loops = {}, []
+    for i, line in enumerate(body):
+        m = label_re.match(line)
+        if m:
+            labels[m.group(1)] = i
+        m = branch_re.match(line)
+        if m and m.group(1) in labels:  # target seen before: a backward branch
+            loops.append(body[labels[m.group(1)]:i + 1])
+    return loops
+
+
+def op_count_problems(instr, count, ops, ops_per_instruction):
+    """(problems, fatal): instr_per_iter x operations per instruction must equal the declared operations."""
+    try:
+        opi = ops_per_instruction(instr)
+    except ValueError as e:
+        return [str(e)], True
+    if count * opi != ops:
+        return [f"{count} x {opi} ops per {instr} = {count * opi}, but the kernel declares {ops:g} per iteration"], False
+    return [], False
+
+
+def timed_loop_problems(where, symbol, loops, instr, count, family, tokens, loops_note="", other_word="instructions"):
+    """The timed loop is the one loop holding instructions of the expected family (set-up loops hold none); it must
+    hold `instr` exactly `count` times and no other instruction of its family."""
+    fam = family(instr)
+    loops = [l for l in loops if any(family(t) == fam for t in tokens(l))]
+    if len(loops) != 1:
+        return [f"{where}: {symbol} has {len(loops)} loops with {fam} instructions, expected exactly one{loops_note}"]
+    problems = []
+    toks = tokens(loops[0])
+    found = sum(1 for t in toks if t == instr)
+    others = sorted({t for t in toks if family(t) == fam and t != instr})
+    if found != count:
+        problems.append(f"{where}: {symbol} loop has {found} x {instr}, expected {count}")
+    if others:
+        problems.append(f"{where}: {symbol} loop has other {fam} {other_word}: {', '.join(others)}")
+    return problems
+
+
+def read_rows(table_exe, table_file):
+    """The kernel table's rows (tab-separated; blank lines and # comments skipped)."""
+    if table_exe:
+        table = subprocess.run([table_exe], check=True, capture_output=True, text=True).stdout
+    else:
+        table = open(table_file).read()
+    return [l.split("\t") for l in table.splitlines() if l.strip() and not l.startswith("#")]
+
+
+def read_texts(specs):
+    """KEY=path arguments (repeatable per key) -> {key: [file text, ...]}."""
+    by_key = {}
+    for spec in specs:
+        key, path = spec.split("=", 1)
+        by_key.setdefault(key, []).append(open(path).read())
+    return by_key
+
+
+def run_rows(rows, audit_row, texts, expect_fail, rejected_name, ok_line):
+    """Audits every row, prints a line per row and a summary; the exit status. --expect-fail inverts the verdict:
+    every row must fail. rejected_name(row) names a row in the expect-fail lines, ok_line(row) describes a row."""
+    if not rows:
+        print("no kernel rows")
+        return 1
+    bad = 0
+    for row in rows:
+        if len(row) != 6:
+            print(f"malformed row: {row}")
+            return 1
+        problems = audit_row(row, texts)
+        ok = not problems
+        if expect_fail:
+            print(f"{'REJECTED' if not ok else 'ACCEPTED (wrong!)'} {rejected_name(row)}: "
+                  f"{'; '.join(problems) or 'passed the audit'}")
+            bad += 0 if not ok else 1
+        else:
+            print(f"{'ok  ' if ok else 'FAIL'} {ok_line(row)}" + ("" if ok else " -- " + "; ".join(problems)))
+            bad += 0 if ok else 1
+    print(f"{len(rows) - bad} of {len(rows)} rows as expected")
+    return 1 if bad else 0
