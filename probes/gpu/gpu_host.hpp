@@ -133,7 +133,9 @@ class ComputeRunner final : public SampleRunner {
       : m_desc(d), m_fn(fn), m_block(block), m_unit_word(unit_word) {
     int per_sm = 0;
     PROBE_GPU_CHECK(gpuOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, m_fn, m_block, 0));
-    if (per_sm < 1) throw BackendError(fmt::format("{}: the kernel cannot be resident on " PROBE_GPU_MULTIPROCESSOR, d.id));
+    if (per_sm < 1) {
+      throw BackendError(fmt::format("{}: the kernel cannot be resident on " PROBE_GPU_MULTIPROCESSOR, d.id));
+    }
     m_blocks = multiprocessors * per_sm;  // a full wave: every SM/CU holds as many blocks as fit, none waits
     m_problem = make_problem(d, static_cast<std::size_t>(m_blocks) * m_block / d.threads_per_unit, 0x5eed0000u + d.index);
     m_in = std::make_unique<DeviceBuffer>(m_problem.input.size());

@@ -16,7 +16,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-import gpu_audit_common as common  # noqa: E402  (tests/gpu_audit_common.py: shared with the HIP assembly audit)
+import gpu_test_common as common  # noqa: E402  (tests/gpu_test_common.py: shared with the HIP assembly audit)
 
 LABEL_RE = re.compile(r"^\s*(\$L__\w+):")
 BRANCH_RE = re.compile(r"^\s*(?:@!?%p\d+\s+)?bra(?:\.uni)?\s+(\$L__\w+);")
@@ -59,10 +59,6 @@ def entries(ptx_text):
     return out
 
 
-def loop_bodies(body):
-    return common.loop_bodies(body, LABEL_RE, BRANCH_RE)
-
-
 def tokens(lines):
     toks = []
     for line in lines:
@@ -94,7 +90,8 @@ def audit_row(row, ptx_by_arch):
             continue
         # The timed loop is the one loop holding instructions of the expected family (set-up loops, such as a
         # copy into shared memory, hold none); none or several is a failure.
-        problems += common.timed_loop_problems(f"sm_{arch}", symbol, loop_bodies(body), instr, count, family, tokens,
+        loops = common.loop_bodies(body, LABEL_RE, BRANCH_RE)
+        problems += common.timed_loop_problems(f"sm_{arch}", symbol, loops, instr, count, family, tokens,
                                                loops_note=" (the timed loop)", other_word="forms")
     return problems
 

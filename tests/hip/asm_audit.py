@@ -19,7 +19,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-import gpu_audit_common as common  # noqa: E402  (tests/gpu_audit_common.py: shared with the CUDA PTX audit)
+import gpu_test_common as common  # noqa: E402  (tests/gpu_test_common.py: shared with the CUDA PTX audit)
 
 LABEL_RE = re.compile(r"^(\.LBB\w+):")
 BRANCH_RE = re.compile(r"^\s+s_(?:cbranch_\w+|branch)\s+(\.LBB\w+)")
@@ -88,10 +88,6 @@ def functions(asm_text):
     return out
 
 
-def loop_bodies(body):
-    return common.loop_bodies(body, LABEL_RE, BRANCH_RE)
-
-
 def tokens(lines):
     toks = []
     for line in lines:
@@ -116,7 +112,8 @@ def audit_row(row, asm_by_target):
         body = functions(t).get(symbol, body)
     if body is None:
         return problems + [f"{target}: function {symbol} not found"]
-    return problems + common.timed_loop_problems(target, symbol, loop_bodies(body), instr, count, family, tokens)
+    loops = common.loop_bodies(body, LABEL_RE, BRANCH_RE)
+    return problems + common.timed_loop_problems(target, symbol, loops, instr, count, family, tokens)
 
 
 def main():

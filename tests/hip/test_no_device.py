@@ -2,26 +2,13 @@
 """probe --list with the HIP plugin in its default folder. Without a GPU (CI, this machine) the hip backend must be
 listed as unavailable with "no device (hipErrorNoDevice)", probe must exit 0, the plugin record must say loaded,
 and ROCm's noise must not reach stderr. On a machine with an AMD GPU the backend is available instead (passes)."""
-import argparse
-import json
 import os
-import subprocess
 import sys
-import tempfile
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--probe", required=True)
-ap.add_argument("--plugin", required=True)
-args = ap.parse_args()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import gpu_test_common as common  # noqa: E402  (tests/gpu_test_common.py: shared with the CUDA no-driver test)
 
-with tempfile.TemporaryDirectory() as tmp:
-    out_json = os.path.join(tmp, "list.json")
-    r = subprocess.run([args.probe, "--list", "--json", out_json], capture_output=True, text=True, timeout=120)
-    print(r.stdout)
-    print(r.stderr, file=sys.stderr)
-    if r.returncode != 0:
-        sys.exit(f"probe --list exited {r.returncode}")
-    doc = json.load(open(out_json))
+args, r, doc = common.probe_list()
 plugins = [p for p in doc.get("plugins", []) if os.path.basename(str(p.get("path", ""))) == os.path.basename(args.plugin)
            or p.get("name") == "hip"]
 if not plugins or not all(p.get("loaded") for p in plugins):

@@ -1,8 +1,35 @@
-"""What the static audits of the GPU kernels (tests/cuda/ptx_audit.py, tests/hip/asm_audit.py) have in common: the
-kernel table and the generated code are read the same way, the timed loop is found and counted the same way, and
-rows are judged and reported the same way. Each audit supplies what is its own: the parsing of its assembly
-dialect (functions, labels, branches, tokens), instruction families and operations per instruction."""
+"""What the CUDA and HIP backends' Python tests have in common.
+
+The static audits of the GPU kernels (tests/cuda/ptx_audit.py, tests/hip/asm_audit.py): the kernel table and the
+generated code are read the same way, the timed loop is found and counted the same way, and rows are judged and
+reported the same way. Each audit supplies what is its own: the parsing of its assembly dialect (functions, labels,
+branches, tokens), instruction families and operations per instruction.
+
+The listing tests without a GPU (tests/cuda/test_no_driver.py, tests/hip/test_no_device.py): probe_list()."""
+import argparse
+import json
+import os
 import subprocess
+import sys
+import tempfile
+
+
+def probe_list():
+    """Parses --probe and --plugin, runs `probe --list --json` and echoes its output; exits on a non-zero status.
+    Returns (args, the completed process, the JSON document)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--probe", required=True)
+    ap.add_argument("--plugin", required=True)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        out_json = os.path.join(tmp, "list.json")
+        r = subprocess.run([args.probe, "--list", "--json", out_json], capture_output=True, text=True, timeout=120)
+        print(r.stdout)
+        print(r.stderr, file=sys.stderr)
+        if r.returncode != 0:
+            sys.exit(f"probe --list exited {r.returncode}")
+        doc = json.load(open(out_json))
+    return args, r, doc
 
 
 def loop_bodies(body, label_re, branch_re):
@@ -25,7 +52,8 @@ def op_count_problems(instr, count, ops, ops_per_instruction):
     except ValueError as e:
         return [str(e)], True
     if count * opi != ops:
-        return [f"{count} x {opi} ops per {instr} = {count * opi}, but the kernel declares {ops:g} per iteration"], False
+        problem = f"{count} x {opi} ops per {instr} = {count * opi}, but the kernel declares {ops:g} per iteration"
+        return [problem], False
     return [], False
 
 
