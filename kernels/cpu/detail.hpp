@@ -90,6 +90,25 @@ inline constexpr int kAccumulators = 12;
 
 // Repeats M(i) for the 12 accumulator registers 0..11 inside an asm template.
 #define PROBE_ASM_12(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11)
+// One timed loop shape for every AVX/AVX-512 kernel: accumulators REG0..11 loaded from in[0..11], operands
+// REG12/REG13 from in[12..13], BODY(i) applied to each accumulator per iteration, accumulators stored to out.
+// n == 0 skips the loop and stores the initial values. REG is zmm (64-byte slots) or ymm (32-byte slots).
+#define PROBE_ASM_LOAD_zmm(i) "vmovups " #i "*64(%[in]), %%zmm" #i "\n\t"
+#define PROBE_ASM_STORE_zmm(i) "vmovups %%zmm" #i ", " #i "*64(%[out])\n\t"
+#define PROBE_ASM_LOAD_ymm(i) "vmovups " #i "*32(%[in]), %%ymm" #i "\n\t"
+#define PROBE_ASM_STORE_ymm(i) "vmovups %%ymm" #i ", " #i "*32(%[out])\n\t"
+#define PROBE_ASM_ACC_LOOP(REG, BYTES, BODY)                                                              \
+  asm volatile(PROBE_ASM_12(PROBE_ASM_LOAD_##REG) "vmovups 12*" #BYTES "(%[in]), %%" #REG "12\n\t"          \
+                                                  "vmovups 13*" #BYTES "(%[in]), %%" #REG "13\n\t"          \
+                                                  "test %[n], %[n]\n\t"                                     \
+                                                  "jz 2f\n\t"                                               \
+                                                  ".p2align 5\n"                                            \
+                                                  "1:\n\t" PROBE_ASM_12(BODY) "sub $1, %[n]\n\t"             \
+                                                  "jnz 1b\n"                                                \
+                                                  "2:\n\t" PROBE_ASM_12(PROBE_ASM_STORE_##REG) "vzeroupper\n\t" \
+               : [n] "+r"(iterations)                                                                       \
+               : [in] "r"(in), [out] "r"(out)                                                               \
+               : "memory", "cc", PROBE_ASM_CLOBBER_XMM0_15)
 // The vector registers an asm loop may touch: 12 accumulators + up to 4 operands, all below 16.
 #define PROBE_ASM_CLOBBER_XMM0_15                                                                          \
   "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", \

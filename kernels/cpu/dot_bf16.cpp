@@ -40,23 +40,11 @@ static_assert(offsetof(In, a) == 12 * kVectorBytes && offsetof(In, b) == 13 * kV
 }  // namespace
 }  // namespace probe::cpu::detail
 
-#define LOAD_ACC(i) "vmovups " #i "*64(%[in]), %%zmm" #i "\n\t"
-#define STORE_ACC(i) "vmovups %%zmm" #i ", " #i "*64(%[out])\n\t"
 #define DOT(i) "vdpbf16ps %%zmm13, %%zmm12, %%zmm" #i "\n\t"  // zmm_i += pairs of zmm12(a) · zmm13(b)
 
 extern "C" __attribute__((noinline, used)) void probe_cpu_dot_bf16_avx512(const void* in, void* out,
                                                                           std::uint64_t iterations) noexcept {
-  asm volatile(PROBE_ASM_12(LOAD_ACC) "vmovups 12*64(%[in]), %%zmm12\n\t"
-                                      "vmovups 13*64(%[in]), %%zmm13\n\t"
-                                      "test %[n], %[n]\n\t"
-                                      "jz 2f\n\t"
-                                      ".p2align 5\n"
-                                      "1:\n\t" PROBE_ASM_12(DOT) "sub $1, %[n]\n\t"
-                                      "jnz 1b\n"
-                                      "2:\n\t" PROBE_ASM_12(STORE_ACC) "vzeroupper\n\t"
-               : [n] "+r"(iterations)
-               : [in] "r"(in), [out] "r"(out)
-               : "memory", "cc", PROBE_ASM_CLOBBER_XMM0_15);
+  PROBE_ASM_ACC_LOOP(zmm, 64, DOT);
 }
 
 namespace probe::cpu::detail {

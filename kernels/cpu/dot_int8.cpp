@@ -33,41 +33,17 @@ static_assert(offsetof(In<8>, a) == 12 * 32 && offsetof(In<8>, b) == 13 * 32);
 }  // namespace
 }  // namespace probe::cpu::detail
 
-#define LOAD_ZMM(i) "vmovups " #i "*64(%[in]), %%zmm" #i "\n\t"
-#define STORE_ZMM(i) "vmovups %%zmm" #i ", " #i "*64(%[out])\n\t"
 #define DOT_ZMM(i) "vpdpbusd %%zmm13, %%zmm12, %%zmm" #i "\n\t"  // zmm_i += u8 zmm12(a) · s8 zmm13(b)
-#define LOAD_YMM(i) "vmovups " #i "*32(%[in]), %%ymm" #i "\n\t"
-#define STORE_YMM(i) "vmovups %%ymm" #i ", " #i "*32(%[out])\n\t"
 #define DOT_YMM(i) "%{vex%} vpdpbusd %%ymm13, %%ymm12, %%ymm" #i "\n\t"  // VEX (AVX-VNNI), not EVEX; %{ %} are literal braces
 
 extern "C" {
 __attribute__((noinline, used)) void probe_cpu_dot_int8_avx512(const void* in, void* out,
                                                                std::uint64_t iterations) noexcept {
-  asm volatile(PROBE_ASM_12(LOAD_ZMM) "vmovups 12*64(%[in]), %%zmm12\n\t"
-                                      "vmovups 13*64(%[in]), %%zmm13\n\t"
-                                      "test %[n], %[n]\n\t"
-                                      "jz 2f\n\t"
-                                      ".p2align 5\n"
-                                      "1:\n\t" PROBE_ASM_12(DOT_ZMM) "sub $1, %[n]\n\t"
-                                      "jnz 1b\n"
-                                      "2:\n\t" PROBE_ASM_12(STORE_ZMM) "vzeroupper\n\t"
-               : [n] "+r"(iterations)
-               : [in] "r"(in), [out] "r"(out)
-               : "memory", "cc", PROBE_ASM_CLOBBER_XMM0_15);
+  PROBE_ASM_ACC_LOOP(zmm, 64, DOT_ZMM);
 }
 __attribute__((noinline, used)) void probe_cpu_dot_int8_avx2(const void* in, void* out,
                                                              std::uint64_t iterations) noexcept {
-  asm volatile(PROBE_ASM_12(LOAD_YMM) "vmovups 12*32(%[in]), %%ymm12\n\t"
-                                      "vmovups 13*32(%[in]), %%ymm13\n\t"
-                                      "test %[n], %[n]\n\t"
-                                      "jz 2f\n\t"
-                                      ".p2align 5\n"
-                                      "1:\n\t" PROBE_ASM_12(DOT_YMM) "sub $1, %[n]\n\t"
-                                      "jnz 1b\n"
-                                      "2:\n\t" PROBE_ASM_12(STORE_YMM) "vzeroupper\n\t"
-               : [n] "+r"(iterations)
-               : [in] "r"(in), [out] "r"(out)
-               : "memory", "cc", PROBE_ASM_CLOBBER_XMM0_15);
+  PROBE_ASM_ACC_LOOP(ymm, 32, DOT_YMM);
 }
 }
 

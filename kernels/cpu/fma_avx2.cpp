@@ -23,32 +23,17 @@ static_assert(offsetof(Fp32Kernel::In, m) == 12 * kVectorBytes && offsetof(Fp32K
 }  // namespace
 }  // namespace probe::cpu::detail
 
-#define LOAD_ACC(i) "vmovups " #i "*32(%[in]), %%ymm" #i "\n\t"
-#define STORE_ACC(i) "vmovups %%ymm" #i ", " #i "*32(%[out])\n\t"
 #define FMA_PD(i) "vfmadd213pd %%ymm13, %%ymm12, %%ymm" #i "\n\t"  // ymm_i = ymm12(m)·ymm_i + ymm13(c)
 #define FMA_PS(i) "vfmadd213ps %%ymm13, %%ymm12, %%ymm" #i "\n\t"
-
-#define PROBE_FMA_LOOP(BODY)                                                            \
-  asm volatile(PROBE_ASM_12(LOAD_ACC) "vmovups 12*32(%[in]), %%ymm12\n\t"               \
-                                      "vmovups 13*32(%[in]), %%ymm13\n\t"               \
-                                      "test %[n], %[n]\n\t"                             \
-                                      "jz 2f\n\t"                                       \
-                                      ".p2align 5\n"                                    \
-                                      "1:\n\t" PROBE_ASM_12(BODY) "sub $1, %[n]\n\t"    \
-                                      "jnz 1b\n"                                        \
-                                      "2:\n\t" PROBE_ASM_12(STORE_ACC) "vzeroupper\n\t" \
-               : [n] "+r"(iterations)                                                   \
-               : [in] "r"(in), [out] "r"(out)                                           \
-               : "memory", "cc", PROBE_ASM_CLOBBER_XMM0_15)
 
 extern "C" {
 __attribute__((noinline, used)) void probe_cpu_fma_fp64_avx2(const void* in, void* out,
                                                              std::uint64_t iterations) noexcept {
-  PROBE_FMA_LOOP(FMA_PD);
+  PROBE_ASM_ACC_LOOP(ymm, 32, FMA_PD);
 }
 __attribute__((noinline, used)) void probe_cpu_fma_fp32_avx2(const void* in, void* out,
                                                              std::uint64_t iterations) noexcept {
-  PROBE_FMA_LOOP(FMA_PS);
+  PROBE_ASM_ACC_LOOP(ymm, 32, FMA_PS);
 }
 }
 

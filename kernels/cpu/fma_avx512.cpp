@@ -27,33 +27,17 @@ static_assert(offsetof(Fp32Kernel::In, m) == 12 * kVectorBytes && offsetof(Fp32K
 }  // namespace
 }  // namespace probe::cpu::detail
 
-#define LOAD_ACC(i) "vmovups " #i "*64(%[in]), %%zmm" #i "\n\t"
-#define STORE_ACC(i) "vmovups %%zmm" #i ", " #i "*64(%[out])\n\t"
 #define FMA_PD(i) "vfmadd213pd %%zmm13, %%zmm12, %%zmm" #i "\n\t"  // zmm_i = zmm12(m)·zmm_i + zmm13(c)
 #define FMA_PS(i) "vfmadd213ps %%zmm13, %%zmm12, %%zmm" #i "\n\t"
-
-// n == 0 skips the loop and stores the initial values.
-#define PROBE_FMA_LOOP(BODY)                                                        \
-  asm volatile(PROBE_ASM_12(LOAD_ACC) "vmovups 12*64(%[in]), %%zmm12\n\t"           \
-                                      "vmovups 13*64(%[in]), %%zmm13\n\t"           \
-                                      "test %[n], %[n]\n\t"                         \
-                                      "jz 2f\n\t"                                   \
-                                      ".p2align 5\n"                                \
-                                      "1:\n\t" PROBE_ASM_12(BODY) "sub $1, %[n]\n\t" \
-                                      "jnz 1b\n"                                    \
-                                      "2:\n\t" PROBE_ASM_12(STORE_ACC) "vzeroupper\n\t" \
-               : [n] "+r"(iterations)                                               \
-               : [in] "r"(in), [out] "r"(out)                                       \
-               : "memory", "cc", PROBE_ASM_CLOBBER_XMM0_15)
 
 extern "C" {
 __attribute__((noinline, used)) void probe_cpu_fma_fp64_avx512(const void* in, void* out,
                                                                std::uint64_t iterations) noexcept {
-  PROBE_FMA_LOOP(FMA_PD);
+  PROBE_ASM_ACC_LOOP(zmm, 64, FMA_PD);
 }
 __attribute__((noinline, used)) void probe_cpu_fma_fp32_avx512(const void* in, void* out,
                                                                std::uint64_t iterations) noexcept {
-  PROBE_FMA_LOOP(FMA_PS);
+  PROBE_ASM_ACC_LOOP(zmm, 64, FMA_PS);
 }
 }
 

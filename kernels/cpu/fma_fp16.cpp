@@ -21,23 +21,11 @@ static_assert(offsetof(Fp16Kernel::In, m) == 12 * kVectorBytes && offsetof(Fp16K
 }  // namespace
 }  // namespace probe::cpu::detail
 
-#define LOAD_ACC(i) "vmovups " #i "*64(%[in]), %%zmm" #i "\n\t"
-#define STORE_ACC(i) "vmovups %%zmm" #i ", " #i "*64(%[out])\n\t"
 #define FMA_PH(i) "vfmadd213ph %%zmm13, %%zmm12, %%zmm" #i "\n\t"  // zmm_i = zmm12(m)·zmm_i + zmm13(c)
 
 extern "C" __attribute__((noinline, used)) void probe_cpu_fma_fp16_avx512(const void* in, void* out,
                                                                           std::uint64_t iterations) noexcept {
-  asm volatile(PROBE_ASM_12(LOAD_ACC) "vmovups 12*64(%[in]), %%zmm12\n\t"
-                                      "vmovups 13*64(%[in]), %%zmm13\n\t"
-                                      "test %[n], %[n]\n\t"
-                                      "jz 2f\n\t"
-                                      ".p2align 5\n"
-                                      "1:\n\t" PROBE_ASM_12(FMA_PH) "sub $1, %[n]\n\t"
-                                      "jnz 1b\n"
-                                      "2:\n\t" PROBE_ASM_12(STORE_ACC) "vzeroupper\n\t"
-               : [n] "+r"(iterations)
-               : [in] "r"(in), [out] "r"(out)
-               : "memory", "cc", PROBE_ASM_CLOBBER_XMM0_15);
+  PROBE_ASM_ACC_LOOP(zmm, 64, FMA_PH);
 }
 
 namespace probe::cpu::detail {
