@@ -75,10 +75,10 @@ def timed_loop_problems(where, symbol, loops, instr, count, family, tokens, loop
     return problems
 
 
-def read_rows(table_exe, table_file):
+def read_rows(table_exe, table_file, exe_args=()):
     """The kernel table's rows (tab-separated; blank lines and # comments skipped)."""
     if table_exe:
-        table = subprocess.run([table_exe], check=True, capture_output=True, text=True).stdout
+        table = subprocess.run([table_exe, *exe_args], check=True, capture_output=True, text=True).stdout
     else:
         table = open(table_file).read()
     return [l.split("\t") for l in table.splitlines() if l.strip() and not l.startswith("#")]
@@ -93,15 +93,16 @@ def read_texts(specs):
     return by_key
 
 
-def run_rows(rows, audit_row, texts, expect_fail, rejected_name, ok_line):
+def run_rows(rows, audit_row, texts, expect_fail, rejected_name, ok_line, columns=(6,)):
     """Audits every row, prints a line per row and a summary; the exit status. --expect-fail inverts the verdict:
-    every row must fail. rejected_name(row) names a row in the expect-fail lines, ok_line(row) describes a row."""
+    every row must fail. rejected_name(row) names a row in the expect-fail lines, ok_line(row) describes a row;
+    a row must have one of `columns` fields."""
     if not rows:
         print("no kernel rows")
         return 1
     bad = 0
     for row in rows:
-        if len(row) != 6:
+        if len(row) not in columns:
             print(f"malformed row: {row}")
             return 1
         problems = audit_row(row, texts)

@@ -3,6 +3,9 @@
 #  - cuda.reference.*: the host reference and input design (exactness for any iteration count), gtest;
 #  - cuda.ptx_audit: every kernel's timed loop in the PTX of every target it is built for;
 #  - cuda.ptx_audit_rejects_broken_kernels: the audit fails deliberately broken kernels;
+#  - cuda.ptxas_audit (+ _rejects_bad_resources): ptxas' report: no spills, no stack, no serialized wgmma;
+#  - cuda.sass_audit (+ _rejects_broken_kernels): the machine code's timed loops, where nvdisasm exists (else
+#    skipped: the toolkit on our machines has none);
 #  - cuda.no_driver_list: probe --list with the plugin present on a machine without a driver;
 #  - cuda.library.*: the cuBLASLt cross-check's host side; cuda.plugin_has_no_cublas_or_libcuda_dependency.
 find_package(GTest CONFIG REQUIRED)
@@ -13,39 +16,68 @@ set(_p ${PROJECT_SOURCE_DIR}/probes/cuda)
 set(_k ${PROJECT_SOURCE_DIR}/kernels/cuda)
 get_property(_flags GLOBAL PROPERTY PROBE_CUDA_FLAGS)
 set(_ptx_dir ${CMAKE_BINARY_DIR}/probes/cuda/ptx)
+get_filename_component(_cuda_bin ${CMAKE_CUDA_COMPILER} DIRECTORY)
+find_program(PROBE_PTXAS ptxas HINTS ${_cuda_bin} NO_DEFAULT_PATH REQUIRED)
+find_program(PROBE_NVDISASM nvdisasm HINTS ${_cuda_bin})
 
 add_executable(test_cuda_reference ${_t}/test_reference.cpp ${_p}/reference.cpp)
 target_include_directories(test_cuda_reference PRIVATE ${_p} ${_k} ${PROJECT_SOURCE_DIR}/probes/gpu)
 target_link_libraries(test_cuda_reference PRIVATE GTest::gtest_main fmt::fmt probe_warnings)
 gtest_discover_tests(test_cuda_reference TEST_PREFIX "cuda.reference." DISCOVERY_TIMEOUT 60)
 
-# PTX of each compute kernel family for each real target, from the same sources and flags as the fatbin.
+# PTX of each kernel file for each real target, from the same sources and flags as the fatbin, then ptxas on it
+# (what nvcc runs for the fatbin) for the machine code and ptxas' resource report.
 set(_ptx_args)
-set(_ptx_files)
+set(_cubin_args)
+set(_log_args)
+set(_outputs)
+# ptx_cubin(NAME ARCH SOURCE EXTRA_FLAGS...): NAME_sm_ARCH.{ptx,cubin,ptxas.txt}.
+function(ptx_cubin name arch src)
+  set(_base ${_ptx_dir}/${name}_sm_${arch})
+  add_custom_command(OUTPUT ${_base}.ptx
+    COMMAND ${CMAKE_CUDA_COMPILER} -std=c++17 ${ARGN} -ptx -gencode=arch=compute_${arch},code=sm_${arch} -I${_k}
+            ${src} -o ${_base}.ptx
+    DEPENDS ${src} ${_k}/cuda_kernels.hpp ${_k}/wgmma_ops.cuh ${PROJECT_SOURCE_DIR}/kernels/common/gpu_vector_body.hpp
+            ${PROJECT_SOURCE_DIR}/kernels/common/gpu_memory_kernels.inc
+            ${PROJECT_SOURCE_DIR}/kernels/common/gpu_portability.hpp
+    COMMENT "PTX ${name} sm_${arch}" VERBATIM)
+  add_custom_command(OUTPUT ${_base}.cubin ${_base}.ptxas.txt
+    COMMAND ${_t}/ptxas_logged.sh ${_base}.ptxas.txt ${PROBE_PTXAS} -v -arch=sm_${arch} ${_base}.ptx -o ${_base}.cubin
+    DEPENDS ${_base}.ptx ${_t}/ptxas_logged.sh COMMENT "ptxas ${name} sm_${arch}" VERBATIM)
+endfunction()
 foreach(_arch 80 86 89 90a 100a 120)
-  foreach(_f vector mma wgmma)
-    set(_out ${_ptx_dir}/${_f}_sm_${_arch}.ptx)
-    add_custom_command(OUTPUT ${_out}
-      COMMAND ${CMAKE_CUDA_COMPILER} -std=c++17 ${_flags} -ptx -gencode=arch=compute_${_arch},code=sm_${_arch}
-              -I${_k} ${_k}/${_f}.cu -o ${_out}
-      DEPENDS ${_k}/${_f}.cu ${_k}/cuda_kernels.hpp
-              ${_k}/wgmma_ops.cuh
-      COMMENT "PTX ${_f}.cu sm_${_arch}" VERBATIM)
-    list(APPEND _ptx_files ${_out})
-    list(APPEND _ptx_args --ptx ${_arch}=${_out})
+  foreach(_f vector mma wgmma memory)
+    ptx_cubin(${_f} ${_arch} ${_k}/${_f}.cu ${_flags})
+    set(_base ${_ptx_dir}/${_f}_sm_${_arch})
+    list(APPEND _outputs ${_base}.ptx ${_base}.cubin ${_base}.ptxas.txt)
+    list(APPEND _ptx_args --ptx ${_arch}=${_base}.ptx)
+    list(APPEND _cubin_args --cubin ${_arch}=${_base}.cubin)
+    list(APPEND _log_args --log ${_arch}=${_base}.ptxas.txt)
   endforeach()
 endforeach()
-set(_bad_ptx ${_ptx_dir}/audit_bad_kernels_sm_90a.ptx)
-add_custom_command(OUTPUT ${_bad_ptx}
-  COMMAND ${CMAKE_CUDA_COMPILER} -std=c++17 -ptx -gencode=arch=compute_90a,code=sm_90a ${_t}/audit_bad_kernels.cu -o ${_bad_ptx}
-  DEPENDS ${_t}/audit_bad_kernels.cu COMMENT "PTX of the broken audit fixtures" VERBATIM)
-add_custom_target(cuda_ptx ALL DEPENDS ${_ptx_files} ${_bad_ptx})
+ptx_cubin(audit_bad_kernels 90a ${_t}/audit_bad_kernels.cu)
+ptx_cubin(audit_bad_resources 90a ${_t}/audit_bad_resources.cu)
+set(_bad ${_ptx_dir}/audit_bad_kernels_sm_90a)
+set(_bad_res ${_ptx_dir}/audit_bad_resources_sm_90a)
+add_custom_target(cuda_ptx ALL DEPENDS ${_outputs} ${_bad}.cubin ${_bad_res}.cubin)
 
 add_test(NAME cuda.ptx_audit
          COMMAND ${PROBE_CUDA_PYTHON3} ${_t}/ptx_audit.py --table-exe $<TARGET_FILE:cuda_kernel_table> ${_ptx_args})
 add_test(NAME cuda.ptx_audit_rejects_broken_kernels
-         COMMAND ${PROBE_CUDA_PYTHON3} ${_t}/ptx_audit.py --table-file ${_t}/audit_bad_kernels.tsv --ptx 90a=${_bad_ptx}
+         COMMAND ${PROBE_CUDA_PYTHON3} ${_t}/ptx_audit.py --table-file ${_t}/audit_bad_kernels.tsv --ptx 90a=${_bad}.ptx
                  --expect-fail)
+add_test(NAME cuda.ptxas_audit
+         COMMAND ${PROBE_CUDA_PYTHON3} ${_t}/ptxas_audit.py --table-exe $<TARGET_FILE:cuda_kernel_table> ${_log_args})
+add_test(NAME cuda.ptxas_audit_rejects_bad_resources
+         COMMAND ${PROBE_CUDA_PYTHON3} ${_t}/ptxas_audit.py --log 90a=${_bad_res}.ptxas.txt --expect-fail)
+# Exit 77 (skipped) where no nvdisasm is found at configure time, on PATH, $PROBE_NVDISASM or under $CUDA_HOME.
+add_test(NAME cuda.sass_audit
+         COMMAND ${PROBE_CUDA_PYTHON3} ${_t}/sass_audit.py --nvdisasm "${PROBE_NVDISASM}"
+                 --table-exe $<TARGET_FILE:cuda_kernel_table> ${_cubin_args})
+add_test(NAME cuda.sass_audit_rejects_broken_kernels
+         COMMAND ${PROBE_CUDA_PYTHON3} ${_t}/sass_audit.py --nvdisasm "${PROBE_NVDISASM}"
+                 --table-file ${_t}/audit_bad_kernels.tsv --cubin 90a=${_bad}.cubin --expect-fail)
+set_tests_properties(cuda.sass_audit cuda.sass_audit_rejects_broken_kernels PROPERTIES SKIP_RETURN_CODE 77)
 add_test(NAME cuda.no_driver_list
          COMMAND ${PROBE_CUDA_PYTHON3} ${_t}/test_no_driver.py --probe $<TARGET_FILE:probe>
                  --plugin $<TARGET_FILE:probe_backend_cuda>)
