@@ -1,6 +1,7 @@
 // cuBLASLt through dlopen. The toolkit's cublasLt.h is included for its types and enums only: every function is
 // called through a pointer from dlsym (typed with decltype of the header's declaration), so the plugin has no
-// DT_NEEDED entry for libcublasLt (checked by the cuda.plugin_has_no_cublas_dependency test) and loads on a node
+// DT_NEEDED entry for libcublasLt (checked by the
+// cuda.plugin_has_no_cublas_or_libcuda_dependency test) and loads on a node
 // without it.
 #include "cublaslt.hpp"
 
@@ -129,6 +130,32 @@ struct DeviceMemory {
   DeviceMemory& operator=(const DeviceMemory&) = delete;
 };
 
+// The runner's stream, events and cuBLASLt objects. A member of its own, so that they are released when the
+// runner's constructor throws half-way (a destructor runs only for a fully constructed object; members are).
+struct LtObjects {
+  cudaStream_t stream = nullptr;
+  cudaEvent_t start = nullptr, stop = nullptr;
+  cublasLtHandle_t handle = nullptr;
+  cublasLtMatmulDesc_t op = nullptr;
+  cublasLtMatrixLayout_t la = nullptr, lb = nullptr, ld = nullptr;
+  cublasLtMatmulPreference_t pref = nullptr;
+  LtObjects() = default;
+  LtObjects(const LtObjects&) = delete;
+  LtObjects& operator=(const LtObjects&) = delete;
+  ~LtObjects() {
+    const Api& lt = api();
+    if (pref) lt.cublasLtMatmulPreferenceDestroy(pref);
+    if (ld) lt.cublasLtMatrixLayoutDestroy(ld);
+    if (lb) lt.cublasLtMatrixLayoutDestroy(lb);
+    if (la) lt.cublasLtMatrixLayoutDestroy(la);
+    if (op) lt.cublasLtMatmulDescDestroy(op);
+    if (handle) lt.cublasLtDestroy(handle);
+    if (start) cudaEventDestroy(start);
+    if (stop) cudaEventDestroy(stop);
+    if (stream) cudaStreamDestroy(stream);
+  }
+};
+
 // D = A·B in the TN layout of library_check.hpp, D in BF16, beta = 0 (C is D's buffer and layout, never read).
 class GemmRunner final : public SampleRunner {
  public:
@@ -145,50 +172,44 @@ class GemmRunner final : public SampleRunner {
     PROBE_CUDA_CHECK(cudaMemcpy(m_b.p, m_in.b.data(), m_in.b.size(), cudaMemcpyHostToDevice));
     const float ones[2] = {1.0f, 1.0f};
     PROBE_CUDA_CHECK(cudaMemcpy(m_scales.p, ones, sizeof ones, cudaMemcpyHostToDevice));
-    PROBE_CUDA_CHECK(cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking));
-    PROBE_CUDA_CHECK(cudaEventCreate(&m_start));
-    PROBE_CUDA_CHECK(cudaEventCreate(&m_stop));
+    PROBE_CUDA_CHECK(cudaStreamCreateWithFlags(&m_h.stream, cudaStreamNonBlocking));
+    PROBE_CUDA_CHECK(cudaEventCreate(&m_h.start));
+    PROBE_CUDA_CHECK(cudaEventCreate(&m_h.stop));
 
     const cudaDataType in_type = t == GemmType::bf16 ? CUDA_R_16BF : CUDA_R_8F_E4M3;
     const auto n = static_cast<std::uint64_t>(size);
     const auto ld = static_cast<std::int64_t>(size);
-    PROBE_LT_CHECK(lt.cublasLtCreate(&m_handle));
-    PROBE_LT_CHECK(lt.cublasLtMatmulDescCreate(&m_op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+    PROBE_LT_CHECK(lt.cublasLtCreate(&m_h.handle));
+    PROBE_LT_CHECK(lt.cublasLtMatmulDescCreate(&m_h.op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
     const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;  // "TN": required for FP8, used for both
-    PROBE_LT_CHECK(lt.cublasLtMatmulDescSetAttribute(m_op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
-    PROBE_LT_CHECK(lt.cublasLtMatmulDescSetAttribute(m_op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
+    PROBE_LT_CHECK(lt.cublasLtMatmulDescSetAttribute(m_h.op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
+    PROBE_LT_CHECK(lt.cublasLtMatmulDescSetAttribute(m_h.op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
     if (t == GemmType::fp8_e4m3) {
       // Per-tensor scales (device pointers, FP32, here 1): D = scale_a·scale_b·(A·B). Fast accumulation stays off,
       // so partial sums are promoted to FP32 (the tolerance assumes FP32 accumulation).
       const void* sa = static_cast<const float*>(m_scales.p);
       const void* sb = static_cast<const float*>(m_scales.p) + 1;
       const std::int8_t fast = 0;
-      PROBE_LT_CHECK(lt.cublasLtMatmulDescSetAttribute(m_op, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &sa, sizeof sa));
-      PROBE_LT_CHECK(lt.cublasLtMatmulDescSetAttribute(m_op, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &sb, sizeof sb));
-      PROBE_LT_CHECK(lt.cublasLtMatmulDescSetAttribute(m_op, CUBLASLT_MATMUL_DESC_FAST_ACCUM, &fast, sizeof fast));
+      PROBE_LT_CHECK(
+          lt.cublasLtMatmulDescSetAttribute(m_h.op, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &sa, sizeof sa));
+      PROBE_LT_CHECK(
+          lt.cublasLtMatmulDescSetAttribute(m_h.op, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &sb, sizeof sb));
+      PROBE_LT_CHECK(
+          lt.cublasLtMatmulDescSetAttribute(m_h.op, CUBLASLT_MATMUL_DESC_FAST_ACCUM, &fast, sizeof fast));
     }
-    PROBE_LT_CHECK(lt.cublasLtMatrixLayoutCreate(&m_la, in_type, n, n, ld));  // K × M, transposed by the op
-    PROBE_LT_CHECK(lt.cublasLtMatrixLayoutCreate(&m_lb, in_type, n, n, ld));  // K × N
-    PROBE_LT_CHECK(lt.cublasLtMatrixLayoutCreate(&m_ld, CUDA_R_16BF, n, n, ld));  // M × N
-    PROBE_LT_CHECK(lt.cublasLtMatmulPreferenceCreate(&m_pref));
+    PROBE_LT_CHECK(lt.cublasLtMatrixLayoutCreate(&m_h.la, in_type, n, n, ld));  // K × M, transposed by the op
+    PROBE_LT_CHECK(lt.cublasLtMatrixLayoutCreate(&m_h.lb, in_type, n, n, ld));  // K × N
+    PROBE_LT_CHECK(lt.cublasLtMatrixLayoutCreate(&m_h.ld, CUDA_R_16BF, n, n, ld));  // M × N
+    PROBE_LT_CHECK(lt.cublasLtMatmulPreferenceCreate(&m_h.pref));
     const std::uint64_t ws = kWorkspace;
-    PROBE_LT_CHECK(lt.cublasLtMatmulPreferenceSetAttribute(m_pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws,
+    PROBE_LT_CHECK(lt.cublasLtMatmulPreferenceSetAttribute(m_h.pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws,
                                                            sizeof ws));
     int found = 0;
-    PROBE_LT_CHECK(lt.cublasLtMatmulAlgoGetHeuristic(m_handle, m_op, m_la, m_lb, m_ld, m_ld, m_pref, 1, &m_heur, &found));
+    PROBE_LT_CHECK(lt.cublasLtMatmulAlgoGetHeuristic(m_h.handle, m_h.op, m_h.la, m_h.lb, m_h.ld, m_h.ld, m_h.pref, 1,
+                                                     &m_heur, &found));
     if (found < 1) throw BackendError("cuBLASLt returned no algorithm for this GEMM on this device");
-  }
-  ~GemmRunner() override {
-    const Api& lt = api();
-    if (m_pref) lt.cublasLtMatmulPreferenceDestroy(m_pref);
-    if (m_ld) lt.cublasLtMatrixLayoutDestroy(m_ld);
-    if (m_lb) lt.cublasLtMatrixLayoutDestroy(m_lb);
-    if (m_la) lt.cublasLtMatrixLayoutDestroy(m_la);
-    if (m_op) lt.cublasLtMatmulDescDestroy(m_op);
-    if (m_handle) lt.cublasLtDestroy(m_handle);
-    if (m_start) cudaEventDestroy(m_start);
-    if (m_stop) cudaEventDestroy(m_stop);
-    if (m_stream) cudaStreamDestroy(m_stream);
+    // The copies above may still be in flight (pageable memory, legacy stream); the GEMMs run on a non-blocking one.
+    PROBE_CUDA_CHECK(cudaDeviceSynchronize());
   }
   GemmRunner(const GemmRunner&) = delete;
   GemmRunner& operator=(const GemmRunner&) = delete;
@@ -196,17 +217,17 @@ class GemmRunner final : public SampleRunner {
   double run(std::uint64_t iterations) override {
     const Api& lt = api();
     // Poisoned (BF16 NaN) before every run: an element the GEMM did not write fails verification.
-    PROBE_CUDA_CHECK(cudaMemsetAsync(m_d.p, 0xff, m_in.m * m_in.n * 2, m_stream));
+    PROBE_CUDA_CHECK(cudaMemsetAsync(m_d.p, 0xff, m_in.m * m_in.n * 2, m_h.stream));
     const float alpha = 1.0f, beta = 0.0f;
-    PROBE_CUDA_CHECK(cudaEventRecord(m_start, m_stream));
+    PROBE_CUDA_CHECK(cudaEventRecord(m_h.start, m_h.stream));
     for (std::uint64_t i = 0; i < iterations; ++i) {
-      PROBE_LT_CHECK(lt.cublasLtMatmul(m_handle, m_op, &alpha, m_a.p, m_la, m_b.p, m_lb, &beta, m_d.p, m_ld, m_d.p,
-                                       m_ld, &m_heur.algo, m_workspace.p, kWorkspace, m_stream));
+      PROBE_LT_CHECK(lt.cublasLtMatmul(m_h.handle, m_h.op, &alpha, m_a.p, m_h.la, m_b.p, m_h.lb, &beta, m_d.p,
+                                       m_h.ld, m_d.p, m_h.ld, &m_heur.algo, m_workspace.p, kWorkspace, m_h.stream));
     }
-    PROBE_CUDA_CHECK(cudaEventRecord(m_stop, m_stream));
-    PROBE_CUDA_CHECK(cudaEventSynchronize(m_stop));
+    PROBE_CUDA_CHECK(cudaEventRecord(m_h.stop, m_h.stream));
+    PROBE_CUDA_CHECK(cudaEventSynchronize(m_h.stop));
     float ms = 0;
-    PROBE_CUDA_CHECK(cudaEventElapsedTime(&ms, m_start, m_stop));
+    PROBE_CUDA_CHECK(cudaEventElapsedTime(&ms, m_h.start, m_h.stop));
     return ms / 1e3;
   }
   std::optional<std::string> verify(std::uint64_t, bool) override {
@@ -229,12 +250,7 @@ class GemmRunner final : public SampleRunner {
   GemmInputs m_in;
   std::vector<GemmPoint> m_points;
   DeviceMemory m_a, m_b, m_d, m_scales, m_workspace;
-  cudaStream_t m_stream = nullptr;
-  cudaEvent_t m_start = nullptr, m_stop = nullptr;
-  cublasLtHandle_t m_handle = nullptr;
-  cublasLtMatmulDesc_t m_op = nullptr;
-  cublasLtMatrixLayout_t m_la = nullptr, m_lb = nullptr, m_ld = nullptr;
-  cublasLtMatmulPreference_t m_pref = nullptr;
+  LtObjects m_h;
   cublasLtMatmulHeuristicResult_t m_heur{};
 };
 

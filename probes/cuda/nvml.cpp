@@ -177,9 +177,13 @@ std::string throttle_reason_names(std::uint64_t mask) {
       {0x40, "hardware thermal slowdown"}, {0x80, "hardware power brake"}, {0x100, "display clock setting"},
       {0x2, "application clocks setting"}, {0x10, "sync boost"}};
   std::string out;
+  std::uint64_t known = 0x1;  // GPU idle: not a slowdown
   for (const auto& [bit, name] : kNames) {
+    known |= bit;
     if (mask & bit) out += (out.empty() ? "" : ", ") + std::string(name);
   }
+  // Bits newer drivers may add are shown, not dropped.
+  if (mask & ~known) out += fmt::format("{}other reason bits 0x{:x}", out.empty() ? "" : ", ", mask & ~known);
   return out;
 }
 

@@ -42,6 +42,7 @@
 #define gpuGetLastError hipGetLastError
 #define gpuSetDevice hipSetDevice
 #define gpuMemGetInfo hipMemGetInfo
+#define gpuDeviceSynchronize hipDeviceSynchronize
 // A multiprocessor, in messages: "the kernel cannot be resident on a CU".
 #define PROBE_GPU_MULTIPROCESSOR "a CU"
 #else
@@ -78,5 +79,6 @@
 #define gpuGetLastError cudaGetLastError
 #define gpuSetDevice cudaSetDevice
 #define gpuMemGetInfo cudaMemGetInfo
+#define gpuDeviceSynchronize cudaDeviceSynchronize
 #define PROBE_GPU_MULTIPROCESSOR "an SM"
 #endif

@@ -7,6 +7,7 @@
 #include <bit>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <fmt/format.h>
 #include <fstream>
 #include <iterator>
@@ -143,6 +144,9 @@ class ComputeRunner final : public SampleRunner {
     PROBE_GPU_CHECK(gpuMemcpy(m_in->p, m_problem.input.data(), m_problem.input.size(), gpuMemcpyHostToDevice));
     m_stream = std::make_unique<Stream>();
     m_host_out.resize(m_problem.output_bytes);
+    // A copy from pageable memory may still be in flight when gpuMemcpy returns, and the runner's non-blocking
+    // stream does not wait for the legacy stream: without this the first (verified) run could read partial input.
+    PROBE_GPU_CHECK(gpuDeviceSynchronize());
   }
   ComputeRunner(const ComputeRunner&) = delete;
   ComputeRunner& operator=(const ComputeRunner&) = delete;
@@ -239,6 +243,7 @@ class MemoryRunner final : public SampleRunner {
       for (std::size_t i = 0; i < m_bytes / 4; ++i) m_read_sum += memory_word(kMemSeed, 0, i);
     }
     m_stream = std::make_unique<Stream>();
+    PROBE_GPU_CHECK(gpuDeviceSynchronize());  // the memset is asynchronous; the kernels run on a non-blocking stream
   }
   MemoryRunner(const MemoryRunner&) = delete;
   MemoryRunner& operator=(const MemoryRunner&) = delete;
@@ -318,7 +323,11 @@ class TransferRunner final : public SampleRunner {
   TransferRunner(bool to_device, std::size_t bytes) : m_to_device(to_device), m_bytes(bytes), m_host(bytes), m_dev(bytes) {
     auto* w = static_cast<std::uint32_t*>(m_host.p);
     for (std::size_t i = 0; i < bytes / 4; ++i) w[i] = memory_word(kMemSeed, 7, i);
-    if (!to_device) PROBE_GPU_CHECK(gpuMemcpy(m_dev.p, m_host.p, bytes, gpuMemcpyHostToDevice));
+    if (!to_device) {
+      PROBE_GPU_CHECK(gpuMemcpy(m_dev.p, m_host.p, bytes, gpuMemcpyHostToDevice));
+      // Poisoned, so that the check proves the device→host copies wrote the host buffer.
+      std::memset(m_host.p, 0xA5, bytes);
+    }
     m_stream = std::make_unique<Stream>();
   }
   TransferRunner(const TransferRunner&) = delete;
