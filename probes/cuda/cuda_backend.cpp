@@ -237,7 +237,7 @@ class CudaDevice final : public Device {
     m.conditions.notes.emplace_back("counting", fmt::format("{}; {} instructions per loop iteration per {}", d.counting,
                                                             d.instr_per_iter,
                                                             d.threads_per_unit == 1 ? "thread" : d.threads_per_unit == 32 ? "warp" : "warpgroup"));
-    m.conditions.notes.emplace_back("verification", "exact: small-integer inputs, host reference for every unit");
+    m.conditions.notes.emplace_back("verification", "exact: integer-valued inputs with random signs and mantissa bits (fixed exponent per operand), host reference for every unit");
     if (m_s.cc >= 100 && d.family != Family::vector) {
       m.conditions.notes.emplace_back("lower_bound", "Blackwell: measured with mma.sync, not tcgen05; the tensor figure "
                                                      "is a lower bound of the chip's tensor throughput");

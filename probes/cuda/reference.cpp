@@ -25,7 +25,6 @@ using probe_cuda::MmaShape;
 
 using gpu_ref::encode;
 using gpu_ref::get;
-using gpu_ref::nonzero;
 using gpu_ref::put;
 
 const MmaShape& shape_of(const ComputeKernelDesc& d) {
@@ -44,7 +43,7 @@ std::string_view dtype(const ComputeKernelDesc& d) { return d.dtype; }
 bool integer_kernel(const ComputeKernelDesc& d) { return dtype(d) == "int8"; }
 
 // Writes one operand element of the matrix kernels' A/B type.
-void put_operand(std::vector<std::uint8_t>& buf, std::size_t off, const ComputeKernelDesc& d, int v) {
+void put_operand(std::vector<std::uint8_t>& buf, std::size_t off, const ComputeKernelDesc& d, std::int64_t v) {
   const auto t = dtype(d);
   const auto f = static_cast<float>(v);
   if (t == "fp16") put(buf, off, to_half(f));
@@ -58,7 +57,7 @@ void put_operand(std::vector<std::uint8_t>& buf, std::size_t off, const ComputeK
 
 // Logical values of the matrix problem, kept beside the encoded bytes (rebuilt from the seed).
 struct MatrixValues {
-  std::vector<int> a, b;               // A: M×K, B stored N×K
+  std::vector<std::int64_t> a, b;      // A: M×K, B stored N×K
   std::vector<std::int64_t> c;         // acc tiles, M×N each
 };
 
@@ -66,9 +65,9 @@ MatrixValues matrix_values(const ComputeKernelDesc& d, std::uint64_t seed) {
   const MmaShape& s = shape_of(d);
   std::mt19937_64 rng(seed);
   MatrixValues v;
-  const int lim = 3;  // |a·b| ≤ 9, |Σ_k| ≤ 288: exact in every operand and accumulator type used
-  for (int i = 0; i < s.m * s.k; ++i) v.a.push_back(nonzero(rng, lim));
-  for (int i = 0; i < s.n * s.k; ++i) v.b.push_back(nonzero(rng, lim));
+  // Busy mantissas, exact sums: gpu_ref::operand_range.
+  for (int i = 0; i < s.m * s.k; ++i) v.a.push_back(gpu_ref::matrix_operand(rng, dtype(d), false));
+  for (int i = 0; i < s.n * s.k; ++i) v.b.push_back(gpu_ref::matrix_operand(rng, dtype(d), true));
   const bool integer = integer_kernel(d);
   std::uniform_int_distribution<std::int64_t> c_float(-64, 64), c_int(-(1 << 20), 1 << 20);
   for (int i = 0; i < acc_of(d) * s.m * s.n; ++i) v.c.push_back(integer ? c_int(rng) : c_float(rng));

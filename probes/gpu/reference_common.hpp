@@ -39,11 +39,45 @@ T get(const std::vector<std::uint8_t>& buf, std::size_t offset) {
   return v;
 }
 
-// Non-zero small integers: multiplicands.
-inline int nonzero(std::mt19937_64& rng, int lim) {
-  std::uniform_int_distribution<int> d(1, lim);
+// Multiplicands of the matrix (tensor core) kernels. Low-entropy data such as zeros or small integers makes the
+// multipliers toggle less, draws less power and can hold a higher clock than real work (a figure inflated by our
+// inputs), so the operands are busy where it costs power: a random sign, a fixed exponent per operand and random
+// mantissa bits (integers in [lo, hi], hi = 2·lo − 1, whose bits below the leading one are the mantissa). They stay
+// integers small enough that every product, partial sum and accumulator value is exact in any summation order,
+// also with truncating tensor-core adders: K·hi_a·hi_b + 64 (the largest initial accumulator) < 2^21 for FP32
+// accumulation, so that even the element-wise sum of 8 tiles stays below 2^24; < 2^13 for FP8, whose Hopper
+// accumulation keeps about 14 bits; < 2^50 for FP64. Checked for every kernel's K by the backends' unit tests.
+struct OperandRange {
+  std::int64_t lo, hi;
+  int mantissa_bits;  // random mantissa bits of the type's stored ones
+};
+[[nodiscard]] inline OperandRange operand_range(std::string_view t, bool b_operand) {
+  if (t == "fp16") return b_operand ? OperandRange{128, 255, 7} : OperandRange{256, 511, 8};  // of 10
+  if (t == "bf16") return {128, 255, 7};                                                      // of 7: all
+  if (t == "tf32") return b_operand ? OperandRange{128, 255, 7} : OperandRange{512, 1023, 9};  // of 10
+  if (t == "fp32") return b_operand ? OperandRange{128, 255, 7} : OperandRange{1024, 2047, 10};  // of 23
+  if (t == "fp64") return {std::int64_t{1} << 23, (std::int64_t{1} << 24) - 1, 23};           // of 52
+  if (t == "fp8_e4m3") return {8, 15, 3};                                                     // of 3: all
+  if (t == "fp8_e5m2") return {4, 7, 2};                                                      // of 2: all
+  return {1, 128, 7};  // int8: every non-zero value in [-128, 127]
+}
+// The accumulation bound the ranges keep to (exclusive), by A/B type.
+[[nodiscard]] inline std::int64_t operand_sum_bound(std::string_view t) {
+  if (t == "fp64") return std::int64_t{1} << 50;
+  if (t == "fp8_e4m3" || t == "fp8_e5m2") return std::int64_t{1} << 13;
+  return std::int64_t{1} << 21;
+}
+[[nodiscard]] inline std::int64_t matrix_operand(std::mt19937_64& rng, std::string_view t, bool b_operand) {
+  const OperandRange r = operand_range(t, b_operand);
+  if (t == "int8") {
+    std::uniform_int_distribution<int> d(-128, 126);
+    const int v = d(rng);
+    return v >= 0 ? v + 1 : v;  // -128 … -1, 1 … 127
+  }
+  std::uniform_int_distribution<std::int64_t> d(r.lo, r.hi);
   std::bernoulli_distribution s(0.5);
-  return s(rng) ? d(rng) : -d(rng);
+  const std::int64_t v = d(rng);
+  return s(rng) ? v : -v;
 }
 
 // Bit encodings of small exactly representable values.
@@ -75,7 +109,10 @@ inline constexpr float kTriadScalar = 3.0f;
 // The vector FMA/dot kernels (kernels/common/gpu_vector_body.hpp, the same for both backends), Acc accumulators
 // per thread, input layout per thread [p, q, acc0 .. acc(Acc-1)] of `t` ("fp64", "fp32", "fp16", "bf16" packed in
 // both halves of a 32-bit word; "int8": random 32-bit words). Floating point: p = x = -1 (the multiplier), q = y
-// (the addend), accumulators small non-zero integers with y ≠ 2·acc so that the result y - acc differs from the input.
+// (the addend), accumulators with y ≠ 2·acc so that the result y - acc differs from the input. y and the
+// accumulators are integers of magnitude [2^e, 2^(e+1)) with a random sign, e as large as exactness allows: with
+// S significand bits, |y − acc| < 2^(e+2) and the sum of the Acc chains < Acc·2^(e+2) ≤ 2^S, so e = S − 2 − log2(Acc)
+// (fp64 48, fp32 19, fp16 6, bf16 3 random mantissa bits for Acc = 8): busy mantissas, every step exact.
 template <int Acc>
 void make_vector_inputs(std::string_view t, std::size_t units, std::mt19937_64& rng, std::vector<std::uint8_t>& input,
                         std::size_t& output_bytes) {
@@ -83,7 +120,14 @@ void make_vector_inputs(std::string_view t, std::size_t units, std::mt19937_64& 
   const std::size_t elem = t == "fp64" ? 8 : 4;
   input.resize(units * kInPerThread * elem);
   output_bytes = units * elem;
-  const int lim = (t == "fp16" || t == "bf16") ? 8 : 64;
+  const int significand = t == "fp64" ? 53 : t == "fp32" ? 24 : t == "fp16" ? 11 : 8;
+  const int e = significand - 2 - static_cast<int>(std::bit_width(static_cast<unsigned>(Acc - 1)));
+  std::uniform_int_distribution<std::int64_t> magnitude(std::int64_t{1} << e, (std::int64_t{2} << e) - 1);
+  std::bernoulli_distribution sign(0.5);
+  auto draw = [&] {
+    const std::int64_t v = magnitude(rng);
+    return sign(rng) ? v : -v;
+  };
   for (std::size_t u = 0; u < units; ++u) {
     const std::size_t base = u * kInPerThread * elem;
     if (t == "int8") {
@@ -91,12 +135,12 @@ void make_vector_inputs(std::string_view t, std::size_t units, std::mt19937_64& 
       for (int i = 0; i < kInPerThread; ++i) put(input, base + i * elem, w(rng));
       continue;
     }
-    const int y = nonzero(rng, lim);
-    int acc[Acc];
-    for (int& a : acc) {
-      do a = nonzero(rng, lim); while (2 * a == y);
+    const std::int64_t y = draw();
+    std::int64_t acc[Acc];
+    for (std::int64_t& a : acc) {
+      do a = draw(); while (2 * a == y);
     }
-    auto store = [&](int i, int v) {
+    auto store = [&](int i, std::int64_t v) {
       const std::size_t off = base + static_cast<std::size_t>(i) * elem;
       const auto f = static_cast<float>(v);
       if (t == "fp64") put(input, off, static_cast<double>(v));

@@ -23,14 +23,13 @@ using probe_hip::MfmaShape;
 
 using gpu_ref::encode;
 using gpu_ref::get;
-using gpu_ref::nonzero;
 using gpu_ref::put;
 
 std::string_view dtype(const ComputeKernelDesc& d) { return d.dtype; }
 bool integer_kernel(const ComputeKernelDesc& d) { return dtype(d) == "int8"; }
 const MfmaShape& shape_of(const ComputeKernelDesc& d) { return kMfmaShapes[d.index]; }
 
-void put_operand(std::vector<std::uint8_t>& buf, std::size_t off, const ComputeKernelDesc& d, int v) {
+void put_operand(std::vector<std::uint8_t>& buf, std::size_t off, const ComputeKernelDesc& d, std::int64_t v) {
   const auto t = dtype(d);
   const auto f = static_cast<float>(v);
   if (t == "fp16") put(buf, off, to_half(f));
@@ -87,8 +86,9 @@ ComputeProblem make_problem(const ComputeKernelDesc& desc, std::size_t units, st
   for (int l = 0; l < kWave; ++l) {
     for (int j = 0; j < per; ++j) {
       const std::size_t off = (static_cast<std::size_t>(l) * per + j) * s.ab_bytes;
-      put_operand(p.input, L.a + off, desc, nonzero(rng, 3));  // |a·b| <= 9, |sum over K=32| <= 288: exact
-      const int b = nonzero(rng, 3);
+      // Busy mantissas, exact sums: gpu_ref::operand_range.
+      put_operand(p.input, L.a + off, desc, gpu_ref::matrix_operand(rng, dtype(desc), false));
+      const std::int64_t b = gpu_ref::matrix_operand(rng, dtype(desc), true);
       put_operand(p.input, L.b + off, desc, b);
       put_operand(p.input, L.b2 + off, desc, second * b);
     }

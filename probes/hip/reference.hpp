@@ -1,6 +1,6 @@
 #pragma once
 // Inputs and exact expected results for the HIP compute kernels, computed on the host (pure C++, unit-tested
-// without a GPU). Same design as the CUDA backend (probes/cuda/reference.hpp): small non-zero integers, exact in
+// without a GPU). Same design as the CUDA backend (probes/cuda/reference.hpp): integer-valued inputs, exact in
 // every operand and accumulator type, so the expected output is exact for any iteration count. MFMA operands are
 // stored in register order; the host maps each lane's fragment to matrix elements with CDNA's operand layouts.
 #include <cstddef>

@@ -87,20 +87,77 @@ std::vector<std::uint8_t> emulate_vector(const ComputeProblem& p, std::size_t u,
   return out;
 }
 
-// Decodes an operand by reverse lookup among the small integers the generator draws.
+// Decodes an operand: wide types from their bits, FP8 by reverse lookup among the integers it can hold exactly.
 double decode(std::string_view t, const std::vector<std::uint8_t>& b, std::size_t off) {
   if (t == "tf32") return get<float>(b, off);
   if (t == "fp64") return get<double>(b, off);
   if (t == "int8") return get<std::int8_t>(b, off);
-  for (int v = -8; v <= 8; ++v) {
+  if (t == "fp16") return from_half(get<std::uint16_t>(b, off));
+  if (t == "bf16") return std::bit_cast<float>(static_cast<std::uint32_t>(get<std::uint16_t>(b, off)) << 16);
+  for (int v = -16; v <= 16; ++v) {
     const auto f = static_cast<float>(v);
-    if (t == "fp16" && get<std::uint16_t>(b, off) == to_half(f)) return v;
-    if (t == "bf16" && get<std::uint16_t>(b, off) == to_bf16(f)) return v;
     if (t == "fp8_e4m3" && get<std::uint8_t>(b, off) == to_e4m3(f)) return v;
     if (t == "fp8_e5m2" && get<std::uint8_t>(b, off) == to_e5m2(f)) return v;
   }
-  ADD_FAILURE() << "operand not a small integer";
+  ADD_FAILURE() << "FP8 operand not an integer of magnitude <= 16";
   return 0;
+}
+
+// The vector kernels' addend and accumulators: integers with a fixed exponent (2^19 for fp32: 19 random mantissa
+// bits), both signs; the emulation test proves the steps exact.
+TEST(VectorOperands, Fp32ValuesHaveTheDocumentedExponent) {
+  const ComputeKernelDesc& d = probe_cuda::kComputeKernels[1];
+  ASSERT_EQ(std::string_view(d.id), "fma.fp32");
+  const ComputeProblem p = make_problem(d, 32, 5);
+  bool negative = false, positive = false;
+  for (std::size_t u = 0; u < 32; ++u) {
+    for (int i = 1; i < probe_cuda::kVecInPerThread; ++i) {
+      const float v = get<float>(p.input, (u * probe_cuda::kVecInPerThread + static_cast<std::size_t>(i)) * 4);
+      EXPECT_GE(std::fabs(v), 524288.0f);  // 2^19
+      EXPECT_LT(std::fabs(v), 1048576.0f);
+      (v < 0 ? negative : positive) = true;
+    }
+  }
+  EXPECT_TRUE(negative && positive);
+}
+
+// The matrix operands keep every sum exact (gpu_ref::operand_range's bound, for this kernel's K) and are busy:
+// fixed exponent, random sign, and each documented mantissa bit takes both values across the operand.
+TEST(MatrixOperands, ExactForTheKernelsKAndBusyInTheirMantissas) {
+  for (const ComputeKernelDesc& d : probe_cuda::kComputeKernels) {
+    if (d.family == Family::vector) continue;
+    const bool mma = d.family == Family::mma;
+    const auto& s = mma ? probe_cuda::kMmaShapes[d.index] : probe_cuda::kWgShapes[d.index];
+    const auto ra = probe::gpu_ref::operand_range(d.dtype, false), rb = probe::gpu_ref::operand_range(d.dtype, true);
+    EXPECT_LT(s.k * ra.hi * rb.hi + 64, probe::gpu_ref::operand_sum_bound(d.dtype)) << d.id;
+    const ComputeProblem p = make_problem(d, 1, 99);
+    const auto L = probe_cuda::matrix_layout(s, mma ? probe_cuda::kMmaAcc : probe_cuda::kWgAcc);
+    for (const bool b_op : {false, true}) {
+      const std::size_t base = b_op ? L.b : L.a, count = static_cast<std::size_t>(b_op ? s.n : s.m) * s.k;
+      const auto r = b_op ? rb : ra;
+      std::uint64_t any = 0, all = ~std::uint64_t{0};
+      bool negative = false, positive = false;
+      for (std::size_t i = 0; i < count; ++i) {
+        const double v = decode(d.dtype, p.input, base + i * s.a_bytes);
+        ASSERT_EQ(v, std::floor(v)) << d.id;
+        const auto m = static_cast<std::int64_t>(std::fabs(v));
+        (v < 0 ? negative : positive) = true;
+        if (std::string_view(d.dtype) == "int8") {
+          EXPECT_NE(m, 0) << d.id;
+          continue;
+        }
+        ASSERT_GE(m, r.lo) << d.id;
+        ASSERT_LE(m, r.hi) << d.id;
+        any |= static_cast<std::uint64_t>(m - r.lo);
+        all &= static_cast<std::uint64_t>(m - r.lo);
+      }
+      EXPECT_TRUE(negative && positive) << d.id;
+      if (std::string_view(d.dtype) == "int8") continue;
+      const std::uint64_t bits = (std::uint64_t{1} << r.mantissa_bits) - 1;
+      EXPECT_EQ(any & bits, bits) << d.id << (b_op ? " B" : " A") << ": a mantissa bit never set";
+      EXPECT_EQ(all & bits, 0u) << d.id << (b_op ? " B" : " A") << ": a mantissa bit always set";
+    }
+  }
 }
 
 // Emulates one matrix unit: every step of every accumulator tile, alternating the two B tiles as the kernels do.

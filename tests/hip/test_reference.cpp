@@ -57,6 +57,26 @@ TEST(Encoding, SmallIntegersRoundTrip) {
   EXPECT_EQ(to_e4m3_fnuz(1.0f), 0x40);  // FNUZ: bias 8
 }
 
+// The MFMA operands keep every sum exact for this kernel's K (gpu_ref::operand_range's bound).
+TEST(Encoding, MatrixOperandRangesAreExactForEveryMfmaK) {
+  for (const auto& d : probe_hip::kComputeKernels) {
+    if (d.family != Family::mfma) continue;
+    const auto& s = probe_hip::kMfmaShapes[d.index];
+    const auto ra = probe::gpu_ref::operand_range(d.dtype, false), rb = probe::gpu_ref::operand_range(d.dtype, true);
+    EXPECT_LT(s.k * ra.hi * rb.hi + 64, probe::gpu_ref::operand_sum_bound(d.dtype)) << d.id;
+    for (const auto& r : {ra, rb}) {
+      if (std::string(d.dtype) == "int8") continue;
+      const auto f = static_cast<float>(r.hi);
+      if (std::string(d.dtype) == "fp16") {
+        EXPECT_EQ(from_half(to_half(f)), f) << d.id;
+      }
+      if (std::string(d.dtype) == "fp8_e4m3") {
+        EXPECT_EQ(from_e4m3_fnuz(to_e4m3_fnuz(f)), f) << d.id;
+      }
+    }
+  }
+}
+
 // Emulates an MFMA kernel on the logical matrices: every MFMA of every tile, B and the second tile alternating.
 std::vector<double> emulate_mfma(const ComputeProblem& p, std::uint64_t iterations, bool integer) {
   const ComputeKernelDesc& d = *p.desc;
