@@ -59,14 +59,14 @@ struct ComputeKernelDesc {
   int instr_per_iter;           // per unit per loop iteration
   double ops_per_instr;         // per unit (thread, warp or warpgroup) for one instruction
   int threads_per_unit;         // 1, 32 or 128
-  const char* built_for;        // compiled targets whose code holds the loop ("80 86 89 90a 100a 120")
+  const char* built_for;        // compiled targets whose code holds the loop ("80 86 89 90a 100 100a 120")
   const char* runs_on;          // compute capabilities it is measured on ("80 86 89 90 100 103 120 121")
   const char* skip_reason;      // shown when the device's compute capability is not in runs_on
   const char* counting;         // how the work is counted, in words
   [[nodiscard]] constexpr double ops_per_iter() const { return instr_per_iter * ops_per_instr; }
 };
 
-inline constexpr const char* kAllTargets = "80 86 89 90a 100a 120";
+inline constexpr const char* kAllTargets = "80 86 89 90a 100 100a 120";
 inline constexpr const char* kAllCc = "80 86 87 89 90 100 103 110 120 121";
 
 // clang-format off
@@ -100,13 +100,13 @@ inline constexpr ComputeKernelDesc kComputeKernels[] = {
    "no FP64 tensor cores on this chip (DMMA is on GA100, GH100 and GB100/GB102 class parts only)",
    "2·8·8·4 FLOP per warp mma"},
   {"mma.fp8_e4m3", "Tensor FP8 E4M3 mma.sync, FP32 accumulate", "fp8_e4m3", Family::mma, 5, "probe_mma_e4m3",
-   "mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32", kMmaInstrPerIter, 2.0 * 16 * 8 * 32, 32, "89 90a 100a 120",
+   "mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32", kMmaInstrPerIter, 2.0 * 16 * 8 * 32, 32, "89 90a 100 100a 120",
    "89 120 121",
    "FP8 mma.sync is native only on sm_89 and sm_120/121 (emulated on sm_90/sm_100: Hopper FP8 is measured by "
    "wgmma.fp8_e4m3; older chips have no FP8)",
    "2·16·8·32 FLOP per warp mma (dense)"},
   {"mma.fp8_e5m2", "Tensor FP8 E5M2 mma.sync, FP32 accumulate", "fp8_e5m2", Family::mma, 6, "probe_mma_e5m2",
-   "mma.sync.aligned.m16n8k32.row.col.f32.e5m2.e5m2.f32", kMmaInstrPerIter, 2.0 * 16 * 8 * 32, 32, "89 90a 100a 120",
+   "mma.sync.aligned.m16n8k32.row.col.f32.e5m2.e5m2.f32", kMmaInstrPerIter, 2.0 * 16 * 8 * 32, 32, "89 90a 100 100a 120",
    "89 120 121",
    "FP8 mma.sync is native only on sm_89 and sm_120/121 (emulated on sm_90/sm_100; older chips have no FP8)",
    "2·16·8·32 FLOP per warp mma (dense)"},

@@ -45,7 +45,7 @@ function(ptx_cubin name arch src)
     COMMAND ${_t}/ptxas_logged.sh ${_base}.ptxas.txt ${PROBE_PTXAS} -v -arch=sm_${arch} ${_base}.ptx -o ${_base}.cubin
     DEPENDS ${_base}.ptx ${_t}/ptxas_logged.sh COMMENT "ptxas ${name} sm_${arch}" VERBATIM)
 endfunction()
-foreach(_arch 80 86 89 90a 100a 120)
+foreach(_arch 80 86 89 90a 100 100a 120)
   foreach(_f vector mma wgmma memory)
     ptx_cubin(${_f} ${_arch} ${_k}/${_f}.cu ${_flags})
     set(_base ${_ptx_dir}/${_f}_sm_${_arch})
