@@ -4,14 +4,38 @@
 // "Failed to open drm root directory" to stderr on machines without a GPU: stderr is captured around it and the
 // text goes into why() instead.
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace probe::hip {
+
+// The ABI-dependent decoding behind RocmSmi, pure so that tests/hip/test_rocm_smi.cpp checks it without a GPU.
+namespace rsmi {
+// Bytes handed to rsmi_dev_gpu_clk_freq_get: more than the largest known rsmi_frequencies_t (280 bytes), so a
+// library whose struct grew again still writes inside our buffer.
+inline constexpr std::size_t kFreqBufBytes = 512;
+// The frequency (Hz) at the current DPM level, or at the highest with want_max, from an rsmi_frequencies_t written
+// by a library whose rsmi_version_get major is lib_major; nullopt when the counts are out of range for that layout.
+[[nodiscard]] std::optional<std::uint64_t> decode_clock_hz(std::span<const unsigned char> raw, int lib_major,
+                                                           bool want_max);
+
+struct PciAddress {
+  std::uint32_t domain = 0, bus = 0, device = 0;
+};
+// "dddd:bb:dd.f" (hwloc's format, as the HIP backend writes it); the function is not kept.
+[[nodiscard]] std::optional<PciAddress> parse_bus_id(const std::string& bus_id);
+// rsmi_dev_pci_id_get's BDFID names this domain/bus/device (partition id and function bits ignored).
+[[nodiscard]] bool same_pci_device(std::uint64_t bdfid, const PciAddress& at);
+// The SMI index for the chip at `at`, given every SMI device's BDFID (nullopt where the call failed).
+[[nodiscard]] std::optional<std::uint32_t> pick_smi_device(std::span<const std::optional<std::uint64_t>> bdfids,
+                                                           const PciAddress& at);
+}  // namespace rsmi
 
 struct RsmiApi;
 
@@ -63,6 +87,7 @@ class RocmSmi {
 
  private:
   [[nodiscard]] std::optional<double> clock_now(std::uint32_t dev, int type, bool want_max = false) const;
+  [[nodiscard]] std::optional<double> power_now_w(std::uint32_t dev) const;
   void* m_lib = nullptr;
   std::unique_ptr<RsmiApi> m_api;
   std::string m_why, m_version;

@@ -1,5 +1,6 @@
 # HIP backend tests, deferred to the end of the top-level directory by probes/hip/CMakeLists.txt. None needs a GPU:
 #  - hip.reference.*: host reference, MFMA operand layouts and input design (exact for any count), gtest;
+#  - hip.rocm_smi.*: ROCm SMI decoding (rsmi_frequencies_t layouts by library version, PCI id match), gtest;
 #  - hip.asm_audit: every kernel's timed loop in the assembly of every target it is built for;
 #  - hip.asm_audit_rejects_broken_kernels: the audit fails deliberately broken kernels;
 #  - hip.no_device_list: probe --list with the plugin on a machine without a GPU ("no device (hipErrorNoDevice)").
@@ -18,6 +19,12 @@ add_executable(test_hip_reference ${_t}/test_reference.cpp ${_p}/reference.cpp)
 target_include_directories(test_hip_reference PRIVATE ${_p} ${_k} ${PROJECT_SOURCE_DIR}/probes/gpu)
 target_link_libraries(test_hip_reference PRIVATE GTest::gtest_main fmt::fmt probe_warnings)
 gtest_discover_tests(test_hip_reference TEST_PREFIX "hip.reference." DISCOVERY_TIMEOUT 60)
+
+add_executable(test_hip_rocm_smi ${_t}/test_rocm_smi.cpp ${_p}/rocm_smi.cpp)
+target_include_directories(test_hip_rocm_smi PRIVATE ${_p})
+target_link_libraries(test_hip_rocm_smi PRIVATE GTest::gtest_main fmt::fmt ${CMAKE_DL_LIBS} Threads::Threads
+                                                probe_warnings)
+gtest_discover_tests(test_hip_rocm_smi TEST_PREFIX "hip.rocm_smi." DISCOVERY_TIMEOUT 60)
 
 # Device assembly of each kernel source for each audited target, same compiler, language standard and -O3 as the
 # Release build. gfx940 stands for CDNA3 (gfx942 is not known to this clang).
