@@ -7,9 +7,13 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <numeric>
+#include <string>
+#include <vector>
 
 namespace probe::hip {
 
@@ -151,10 +155,20 @@ std::string capture_stderr(F f) {
 }  // namespace
 
 RocmSmi::RocmSmi() {
-  m_lib = dlopen("librocm_smi64.so.1", RTLD_NOW | RTLD_LOCAL);
-  if (!m_lib) m_lib = dlopen("librocm_smi64.so", RTLD_NOW | RTLD_LOCAL);
+  // SONAMEs differ by packager: AMD's ROCm 6.x/7.x ship .so.7 (earlier .so.6/.so.5), Debian and Fedora rebuild as
+  // .so.1/.so.5; AMD installs under /opt/rocm/lib, which is often not on the loader's path.
+  std::vector<std::string> names = {"librocm_smi64.so.7", "librocm_smi64.so.6", "librocm_smi64.so.5",
+                                    "librocm_smi64.so.1", "librocm_smi64.so"};
+  for (const char* env : {"ROCM_PATH", "ROCM_HOME"}) {
+    if (const char* root = std::getenv(env); root && *root) names.push_back(std::string(root) + "/lib/librocm_smi64.so");
+  }
+  names.emplace_back("/opt/rocm/lib/librocm_smi64.so");
+  for (const auto& n : names) {
+    m_lib = dlopen(n.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (m_lib) break;
+  }
   if (!m_lib) {
-    m_why = "ROCm SMI not found (librocm_smi64.so.1)";
+    m_why = fmt::format("ROCm SMI not found (tried {})", fmt::join(names, ", "));
     return;
   }
   auto api = std::make_unique<RsmiApi>();
