@@ -57,22 +57,49 @@ def op_count_problems(instr, count, ops, ops_per_instruction):
     return [], False
 
 
-def timed_loop_problems(where, symbol, loops, instr, count, family, tokens, loops_note="", other_word="instructions"):
+def timed_loop_check(where, symbol, loops, instr, count, family, tokens, loops_note="", other_word="instructions"):
     """The timed loop is the one loop holding instructions of the expected family (set-up loops hold none); it must
-    hold `instr` exactly `count` times and no other instruction of its family."""
-    fam = family(instr)
+    hold `instr` (one form, or a tuple of equivalent forms) exactly `count` times and no other instruction of its
+    family. (problems, {form: count found})."""
+    forms = (instr,) if isinstance(instr, str) else tuple(instr)
+    fam = family(forms[0])
     loops = [l for l in loops if any(family(t) == fam for t in tokens(l))]
     if len(loops) != 1:
-        return [f"{where}: {symbol} has {len(loops)} loops with {fam} instructions, expected exactly one{loops_note}"]
+        return [f"{where}: {symbol} has {len(loops)} loops with {fam} instructions, expected exactly one"
+                f"{loops_note}"], {}
     problems = []
     toks = tokens(loops[0])
-    found = sum(1 for t in toks if t == instr)
-    others = sorted({t for t in toks if family(t) == fam and t != instr})
+    split = {f: toks.count(f) for f in forms if f in toks}
+    found = sum(split.values())
+    others = sorted({t for t in toks if family(t) == fam and t not in forms})
     if found != count:
-        problems.append(f"{where}: {symbol} loop has {found} x {instr}, expected {count}")
+        problems.append(f"{where}: {symbol} loop has {found} x {'/'.join(forms)}, expected {count}")
     if others:
         problems.append(f"{where}: {symbol} loop has other {fam} {other_word}: {', '.join(others)}")
-    return problems
+    return problems, split
+
+
+def timed_loop_problems(*args, **kwargs):
+    """timed_loop_check's problems alone."""
+    return timed_loop_check(*args, **kwargs)[0]
+
+
+def parse_texts(texts_by_key, parse):
+    """{key: [file text, ...]} -> {key: [parse(text), ...]}: each file parsed once, not once per kernel row."""
+    return {k: [parse(t) for t in texts] for k, texts in texts_by_key.items()}
+
+
+def function_body(parsed_by_key, key, symbol, what, where, noun="function"):
+    """(the body of `symbol` in the parsed files of target `key`, None) or (None, the problem)."""
+    parsed = parsed_by_key.get(key)
+    if parsed is None:
+        return None, f"no {what} for target {key}"
+    body = None
+    for functions in parsed:
+        body = functions.get(symbol, body)
+    if body is None:
+        return None, f"{where}: {noun} {symbol} not found"
+    return body, None
 
 
 def read_rows(table_exe, table_file, exe_args=()):

@@ -78,15 +78,9 @@ def audit_row(row, ptx_by_arch):
     if fatal:
         return problems
     for arch in archs.split():
-        texts = ptx_by_arch.get(arch)
-        if texts is None:
-            problems.append(f"no PTX for target {arch}")
-            continue
-        body = None
-        for t in texts:
-            body = entries(t).get(symbol, body)
-        if body is None:
-            problems.append(f"sm_{arch}: entry {symbol} not found")
+        body, missing = common.function_body(ptx_by_arch, arch, symbol, "PTX", f"sm_{arch}", noun="entry")
+        if missing:
+            problems.append(missing)
             continue
         # The timed loop is the one loop holding instructions of the expected family (set-up loops, such as a
         # copy into shared memory, hold none); none or several is a failure.
@@ -105,7 +99,8 @@ def main():
     ap.add_argument("--expect-fail", action="store_true")
     args = ap.parse_args()
     rows = common.read_rows(args.table_exe, args.table_file)
-    return common.run_rows(rows, audit_row, common.read_texts(args.ptx), args.expect_fail,
+    parsed = common.parse_texts(common.read_texts(args.ptx), entries)
+    return common.run_rows(rows, audit_row, parsed, args.expect_fail,
                            rejected_name=lambda row: row[0],
                            ok_line=lambda row: f"{row[0]} [{row[5]}]: {row[3]} x {row[2]}")
 

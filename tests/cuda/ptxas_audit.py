@@ -76,8 +76,9 @@ def main():
         print("no ptxas logs")
         return 1
     bad = total = 0
+    funcs_by_arch = {}
     for arch, texts in sorted(by_arch.items()):
-        funcs, loose = {}, []
+        funcs, loose = funcs_by_arch.setdefault(arch, {}), []
         for t in texts:
             f, l = parse_log(t)
             funcs.update(f)
@@ -99,8 +100,7 @@ def main():
     if args.table_exe:
         for row in common.read_rows(args.table_exe, None):
             for arch in row[5].split():
-                present = any(row[1] in parse_log(t)[0] for t in by_arch.get(arch, []))
-                if not present:
+                if row[1] not in funcs_by_arch.get(arch, {}):
                     print(f"FAIL sm_{arch}: {row[1]} ({row[0]}) is not in the ptxas report")
                     bad += 1
     print(f"{total} functions audited, {bad} not as expected")

@@ -119,19 +119,8 @@ def cc_of(arch):
 
 def audit_target(where, symbol, body, native, count, ops):
     loops = common.loop_bodies(body, LABEL_RE, BRANCH_RE)
-    fam = family(native[0])
-    loops = [l for l in loops if any(family(t) == fam for t in tokens(l))]
-    if len(loops) != 1:
-        return [f"{where}: {symbol} has {len(loops)} loops with {fam} instructions, expected exactly one"], None
-    toks = tokens(loops[0])
-    split = {t: toks.count(t) for t in native if t in toks}
+    problems, split = common.timed_loop_check(where, symbol, loops, native, count, family, tokens)
     found = sum(split.values())
-    others = sorted({t for t in toks if family(t) == fam and t not in native})
-    problems = []
-    if found != count:
-        problems.append(f"{where}: {symbol} loop has {found} x {'/'.join(native)}, expected {count}")
-    if others:
-        problems.append(f"{where}: {symbol} loop has other {fam} instructions: {', '.join(others)}")
     sass_ops = found * ops_per_instruction(native[0])
     if found == count and sass_ops != ops:
         problems.append(f"{where}: {found} x {ops_per_instruction(native[0])} ops per {native[0]} = {sass_ops}, "
@@ -167,15 +156,9 @@ def make_audit_row(notes):
             return [f"no native SASS instruction known for {instr}"]
         problems = []
         for arch in archs.split():
-            texts = sass_by_arch.get(arch)
-            if texts is None:
-                problems.append(f"no cubin for target {arch}")
-                continue
-            body = None
-            for t in texts:
-                body = functions(t).get(symbol, body)
-            if body is None:
-                problems.append(f"sm_{arch}: function {symbol} not found")
+            body, missing = common.function_body(sass_by_arch, arch, symbol, "cubin", f"sm_{arch}")
+            if missing:
+                problems.append(missing)
                 continue
             if cc_of(arch) not in runs_on:
                 notes.append(f"     {kid} sm_{arch}: not measured there; its loops hold {describe_loop(body)}")
@@ -222,7 +205,7 @@ def main():
         if r.returncode != 0:
             print(f"FAIL nvdisasm cannot read {path} (sm_{arch}): {r.stderr.strip()}")
             return 1
-        sass_by_arch.setdefault(arch, []).append(r.stdout)
+        sass_by_arch.setdefault(arch, []).append(functions(r.stdout))  # parsed once, looked up per row
     rows = common.read_rows(args.table_exe, args.table_file, ("--runs-on",) if args.table_exe else ())
     notes = []
     status = common.run_rows(rows, make_audit_row(notes), sass_by_arch, args.expect_fail,

@@ -104,14 +104,9 @@ def audit_row(row, asm_by_target):
     problems, fatal = common.op_count_problems(instr, count, ops, ops_per_instruction)
     if fatal:
         return problems
-    texts = asm_by_target.get(target)
-    if texts is None:
-        return problems + [f"no assembly for target {target}"]
-    body = None
-    for t in texts:
-        body = functions(t).get(symbol, body)
-    if body is None:
-        return problems + [f"{target}: function {symbol} not found"]
+    body, missing = common.function_body(asm_by_target, target, symbol, "assembly", target)
+    if missing:
+        return problems + [missing]
     loops = common.loop_bodies(body, LABEL_RE, BRANCH_RE)
     return problems + common.timed_loop_problems(target, symbol, loops, instr, count, family, tokens)
 
@@ -125,7 +120,8 @@ def main():
     ap.add_argument("--expect-fail", action="store_true")
     args = ap.parse_args()
     rows = common.read_rows(args.table_exe, args.table_file)
-    return common.run_rows(rows, audit_row, common.read_texts(args.asm), args.expect_fail,
+    parsed = common.parse_texts(common.read_texts(args.asm), functions)
+    return common.run_rows(rows, audit_row, parsed, args.expect_fail,
                            rejected_name=lambda row: f"{row[0]} [{row[2]}]",
                            ok_line=lambda row: f"{row[0]} [{row[2]}]: {row[4]} x {row[3]} = {float(row[5]):g} ops/iter")
 
