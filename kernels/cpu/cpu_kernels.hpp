@@ -22,6 +22,10 @@ struct CpuFeatures {
   bool sse2 = false, avx = false, fma = false, avx2 = false, f16c = false;
   bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false;
   bool avx512_bf16 = false, avx512_vnni = false, avx_vnni = false, avx512_fp16 = false;
+  // AMX as CPUID reports it (leaf 7.0 EDX 24/22/25, leaf 7.1 EAX 21), and whether XCR0 enables the tile state
+  // (bits 17, 18). Linux must also grant the process permission (arch_prctl) before the first tile instruction.
+  bool amx_tile = false, amx_bf16 = false, amx_int8 = false, amx_fp16 = false;
+  bool os_amx = false;
 };
 [[nodiscard]] CpuFeatures detect_features() noexcept;
 

@@ -78,10 +78,15 @@ CpuFeatures detect_features() noexcept {
     f.avx512vl = f.avx512f && bit(l7.b, 31);
     f.avx512_vnni = f.avx512f && bit(l7.c, 11);
     f.avx512_fp16 = f.avx512f && bit(l7.d, 23);
+    f.amx_tile = bit(l7.d, 24);
+    f.amx_bf16 = bit(l7.d, 22);
+    f.amx_int8 = bit(l7.d, 25);
+    f.os_amx = (xcr0 & 0x60000) == 0x60000;  // XTILECFG (17) and XTILEDATA (18)
     if (l7.a >= 1) {  // EAX of subleaf 0 = highest subleaf
       const Regs l71 = cpuid(7, 1);
       f.avx_vnni = f.avx2 && bit(l71.a, 4);
       f.avx512_bf16 = f.avx512f && bit(l71.a, 5);
+      f.amx_fp16 = bit(l71.a, 21);
     }
   }
 

@@ -294,8 +294,9 @@ Topology::Topology(const Options& options) : m_impl(std::make_unique<Impl>()) {
   if (hwloc_topology_load(raw) != 0) {
     const int err = errno;
     if (from_xml) {
-      throw InputError(fmt::format("topology file {}: hwloc could not load it: {}", *options.xml_path,
-                                   errno_text(err)));
+      // With libxml2, hwloc parses the file here rather than at set-up: one message for both paths.
+      throw InputError(fmt::format("topology file {}: not a valid hwloc XML topology (hwloc could not load it: {})",
+                                   *options.xml_path, errno_text(err)));
     }
     throw SystemError(fmt::format("hwloc could not discover this system's topology: {}", errno_text(err)));
   }

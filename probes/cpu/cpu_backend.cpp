@@ -65,6 +65,10 @@ std::string feature_list(const CpuFeatures& f) {
   add(f.avx512_vnni, "avx512_vnni");
   add(f.avx_vnni, "avx_vnni");
   add(f.avx512_fp16, "avx512_fp16");
+  add(f.amx_tile, "amx_tile");
+  add(f.amx_bf16, "amx_bf16");
+  add(f.amx_int8, "amx_int8");
+  add(f.amx_fp16, "amx_fp16");
   return fmt::format("{}", fmt::join(v, " "));
 }
 
