@@ -205,7 +205,8 @@ json measurement_to_json(const Measurement& m) {
   const Conditions& c = m.conditions;
   j["conditions"] = {{"started_at", c.started_at}, {"finished_at", c.finished_at}, {"clock_hz", c.clock_hz},
                      {"clock_hz_min", c.clock_hz_min}, {"clock_hz_max", c.clock_hz_max},
-                     {"clock_source", c.clock_source}, {"threads", c.threads}, {"pus", c.pus},
+                     {"clock_source", c.clock_source}, {"clock_hz_scalar", c.clock_hz_scalar},
+                     {"threads", c.threads}, {"pus", c.pus},
                      {"iterations", c.iterations}, {"work_per_sample", c.work_per_sample}, {"warmup_s", c.warmup_s},
                      {"elapsed_s", c.elapsed_s}, {"working_set_bytes", c.working_set_bytes},
                      {"notes", pairs_to_json(c.notes)}};
@@ -256,6 +257,7 @@ Measurement measurement_from(const Reader& r) {
   cd.clock_hz_min = c.num("clock_hz_min");
   cd.clock_hz_max = c.num("clock_hz_max");
   cd.clock_source = c.str("clock_source");
+  cd.clock_hz_scalar = c.has("clock_hz_scalar") ? c.num("clock_hz_scalar") : 0;  // absent before schema 1.1
   cd.threads = c.integer<int>("threads");
   cd.pus = ints_from(c, "pus");
   cd.iterations = c.integer<std::uint64_t>("iterations");

@@ -54,6 +54,9 @@ struct Conditions {
   double clock_hz = 0;                  // measured core clock during the measurement (0: not measured)
   double clock_hz_min = 0, clock_hz_max = 0;  // over the threads and the clock samples
   std::string clock_source;             // how the clock was measured
+  // CPU: the scalar add-chain clock just before and after sampling (0: not measured). A vector or matrix loop
+  // may run at a lower licence clock than this: clock_hz is the clock during the loop where it is measurable.
+  double clock_hz_scalar = 0;
   int threads = 0;
   std::vector<int> pus;                 // OS indexes of the processing units the threads were pinned to
   std::uint64_t iterations = 0;         // kernel iterations per sample (per thread)
