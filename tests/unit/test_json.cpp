@@ -63,7 +63,7 @@ Report sample_report() {
   ok.theoretical = 115.2e9;
   ok.theoretical_basis = "2 cores × 16 FLOP/cycle × 3.600 GHz measured";
   ok.conditions = Conditions{"2026-11-25T03:34:29.200Z", "2026-11-25T03:34:30.200Z", 3.6e9, 3.59e9, 3.61e9,
-                             "dependent add chain", 2, {0, 1}, 1000000, 1.92e8, 0.1, 1.0, 0, {{"instruction", "vfmadd231pd zmm"}}};
+                             "dependent add chain", 3.7e9, 2, {0, 1}, 1000000, 1.92e8, 0.1, 1.0, 0, {{"instruction", "vfmadd231pd zmm"}}};
   Measurement mem = ok;
   mem.spec = KernelSpec{"mem.triad", "Triad", DType::fp64, Unit::bytes_per_s, KernelClass::memory, "STREAM: 24 B"};
   mem.theoretical.reset();
