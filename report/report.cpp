@@ -23,8 +23,12 @@ std::vector<Convention> standard_conventions() {
       {"bandwidth", "bytes counted as STREAM counts them: read 8 B, write 8 B, copy 16 B, triad 24 B per element "
                     "(8-byte doubles); write-allocate traffic of regular stores is not counted in the figure and "
                     "is shown separately as with_write_allocate"},
-      {"clock", "CPU core clock measured with a dependent integer-add chain (one add per cycle) on every "
-                "measuring thread just before and after each measurement; the TSC rate is not the core clock"},
+      {"clock", "CPU: the clock a kernel ran at, on every measuring thread: its cycle counter over each sample "
+                "where the CPU offers one (perf_event), else a dependent integer-add chain (one add per cycle) run "
+                "on the same core right after each sample, before the core leaves the kernel's licence clock "
+                "(AVX-512, AMX); the median over samples is the clock shown and the one % of peak uses. The scalar "
+                "add-chain clock just before and after the measurement is kept as clock_hz_scalar in the JSON. The "
+                "TSC rate is not the core clock"},
       {"theoretical", "theoretical peak = cores x instructions per cycle (data/cpu_uarch.json) x operations per "
                       "instruction x the measured clock"},
       {"verification", "every sample's result is checked against a host reference; a wrong result makes the "

@@ -99,16 +99,41 @@ struct StreamArrays {
   std::size_t n = 0;
 };
 
-// One thread's slice. init() first-touches and fills the slice with random values (so pages land on the
-// owning thread's NUMA node); run() makes `passes` passes of the kernel over the slice; verify() checks the
-// slice after the last run against the host reference.
+// One thread's share of the arrays, filled once per run and shared by every memory kernel: b and c hold random
+// doubles in [1, 2) that no kernel writes (read sums b; copy, triad read b and c), a is the destination. The
+// slice is cut into `chunks` equal chunks; one kernel pass covers the next chunk in turn, so a sample lasts a
+// fraction of a full sweep while an element is touched again only after every other chunk was (the reuse
+// distance STREAM's 4 × LLC rule is about). Checksums per chunk prove afterwards that the sources are intact.
+class StreamSlice {
+ public:
+  // Throws std::invalid_argument for a slice outside the arrays, a missing array or chunks < 1.
+  StreamSlice(const StreamArrays& arrays, std::size_t begin, std::size_t end, std::size_t chunks);
+  // First touch by the calling thread (the pages land on its NUMA node): a zeroed, b and c drawn from seed.
+  void fill(std::uint64_t seed);
+  [[nodiscard]] const StreamArrays& arrays() const noexcept { return m_arrays; }
+  [[nodiscard]] std::size_t begin() const noexcept { return m_begin; }
+  [[nodiscard]] std::size_t chunks() const noexcept { return m_chunks; }
+  [[nodiscard]] std::size_t chunk_elements() const noexcept { return m_chunk_len; }
+  [[nodiscard]] std::size_t chunk_begin(std::size_t chunk) const noexcept { return m_begin + chunk * m_chunk_len; }
+  // What is wrong with chunk `chunk` of b (and of c when with_c), if anything, against the checksums of fill().
+  [[nodiscard]] std::optional<std::string> check_sources(std::size_t chunk, bool with_c) const;
+
+ private:
+  StreamArrays m_arrays;
+  std::size_t m_begin = 0, m_chunks = 1, m_chunk_len = 0;
+  std::vector<std::uint64_t> m_sum_b, m_sum_c;  // two checksums per chunk (plain and index-weighted sums)
+};
+
+// One thread's kernel over its slice. attach() draws the kernel's scalar; run(passes) makes `passes` passes,
+// each over the next chunk of the slice in turn (the position carries over between runs); verify() checks every
+// chunk this kernel has written or read since attach() against the host reference.
 class MemoryKernel {
  public:
   virtual ~MemoryKernel() = default;
   [[nodiscard]] virtual const MemoryKernelInfo& info() const noexcept = 0;
-  virtual void init(const StreamArrays& arrays, std::size_t begin, std::size_t end, std::uint64_t seed) = 0;
+  virtual void attach(const StreamSlice& slice, std::uint64_t seed) = 0;
   virtual void run(std::uint64_t passes) noexcept = 0;
-  [[nodiscard]] virtual std::optional<std::string> verify(std::uint64_t passes) const = 0;
+  [[nodiscard]] virtual std::optional<std::string> verify() const = 0;
   virtual void inject_error() noexcept = 0;
 };
 [[nodiscard]] std::unique_ptr<MemoryKernel> make_memory_kernel(const MemoryKernelInfo& k);
@@ -116,5 +141,8 @@ class MemoryKernel {
 // A dependent chain of integer adds (one cycle each on every x86-64 core since the P6): cycles = adds,
 // so adds / seconds is the core clock while it runs. Returns Hz measured over about `seconds`.
 [[nodiscard]] double measure_core_clock_hz(double seconds) noexcept;
+// One uncalibrated run of the same chain, `adds` long (1e6 adds: ~0.3 ms at 3 GHz): cheap enough to follow every
+// sample of a kernel, short enough to end before the core leaves the kernel's licence clock.
+[[nodiscard]] double core_clock_hz_brief(std::uint64_t adds) noexcept;
 
 }  // namespace probe::cpu

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "kernels/cpu/detail.hpp"
 #include "kernels/cpu/mem_loops.hpp"
@@ -65,154 +66,156 @@ const MemoryKernelInfo& info_at(int index) {
   return infos[index];
 }
 
-// Tags of the three arrays' value streams.
-constexpr std::uint64_t kTagA = 0xA11CE5A0000000A1ULL;
+// Tags of the two source arrays' value streams.
 constexpr std::uint64_t kTagB = 0xB0B5B0B50000B0B5ULL;
 constexpr std::uint64_t kTagC = 0xC0FFEEC0FFEE000CULL;
 
 // A double in [1, 2) from 52 random mantissa bits: never zero, never denormal, every bit matters.
 double value_from(std::uint64_t h) noexcept { return std::bit_cast<double>(0x3FF0000000000000ULL | (h >> 12)); }
 
+bool same(double x, double y) noexcept { return std::bit_cast<std::uint64_t>(x) == std::bit_cast<std::uint64_t>(y); }
+
+std::string show(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+// Two sums over the bit patterns: any changed element changes the first; swapped elements change the second.
+void checksum(const double* x, std::size_t n, std::size_t first_index, std::uint64_t& plain, std::uint64_t& weighted) {
+  std::uint64_t s1 = 0, s2 = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto bits = std::bit_cast<std::uint64_t>(x[i]);
+    s1 += bits;
+    s2 += bits * (2 * (first_index + i) + 1);
+  }
+  plain = s1;
+  weighted = s2;
+}
+
 class StreamKernel final : public MemoryKernel {
  public:
   StreamKernel(const MemoryKernelInfo& info, MemFn fn) noexcept : m_info(info), m_fn(fn) {}
   [[nodiscard]] const MemoryKernelInfo& info() const noexcept override { return m_info; }
 
-  void init(const StreamArrays& arrays, std::size_t begin, std::size_t end, std::uint64_t seed) override {
-    if (begin > end || end > arrays.n || arrays.a == nullptr ||
-        (m_info.arrays >= 2 && arrays.b == nullptr) || (m_info.arrays >= 3 && arrays.c == nullptr)) {
-      throw std::invalid_argument("memory kernel " + std::string(m_info.id) + ": bad slice [" +
-                                  std::to_string(begin) + ", " + std::to_string(end) + ") of " +
-                                  std::to_string(arrays.n) + " elements, or a missing array");
-    }
-    m_arrays = arrays;
-    m_begin = begin;
-    m_end = end;
-    m_seed = seed;
+  void attach(const StreamSlice& slice, std::uint64_t seed) override {
+    m_slice = &slice;
     SplitMix64 rng(seed);
-    // write stores a value no element starts with ([2, 4) vs [1, 2)); triad's s keeps b + s·c finite.
+    // write stores a value no source element holds ([2, 4) vs [1, 2)); triad's s keeps b + s·c finite.
     m_scalar = m_info.op == MemOp::write ? 2.0 + rng.uniform(0, 2) : rng.uniform(0.5, 1.5);
-    m_sum = 0;
-    m_sum_first = 0;
-    m_passes_run = 0;
+    m_next = 0;
+    m_touched.assign(slice.chunks(), false);
+    m_sum_first.assign(slice.chunks(), 0.0);
     m_sums_agree = true;
-    // First touch by the calling thread (the backend pins it): the pages land on its NUMA node.
-    for (std::size_t i = begin; i < end; ++i) {
-      m_arrays.a[i] = a0(i);
-      if (m_info.arrays >= 2) m_arrays.b[i] = b0(i);
-      if (m_info.arrays >= 3) m_arrays.c[i] = c0(i);
-    }
   }
 
   void run(std::uint64_t passes) noexcept override {
-    const MemArgs args{m_arrays.a + m_begin, m_arrays.b ? m_arrays.b + m_begin : nullptr,
-                       m_arrays.c ? m_arrays.c + m_begin : nullptr, m_end - m_begin, m_scalar, &m_sum};
+    if (m_slice == nullptr || m_slice->chunk_elements() == 0) return;
+    const StreamArrays& arr = m_slice->arrays();
     for (std::uint64_t p = 0; p < passes; ++p) {
+      const std::size_t chunk = m_next;
+      m_next = (m_next + 1) % m_slice->chunks();
+      const std::size_t at = m_slice->chunk_begin(chunk);
+      double sum = 0;
+      // read sums b: the sources are the arrays no kernel writes, so every kernel finds them as fill() left them.
+      const MemArgs args{m_info.op == MemOp::read ? arr.b + at : arr.a + at, arr.b + at, arr.c + at,
+                         m_slice->chunk_elements(), m_scalar, &sum};
       m_fn(&args);
       if (m_info.op == MemOp::read) {
-        // Every pass reads the same data in the same order: the sums must agree bit for bit.
-        if (m_passes_run == 0) {
-          m_sum_first = m_sum;
-        } else if (std::bit_cast<std::uint64_t>(m_sum) != std::bit_cast<std::uint64_t>(m_sum_first)) {
+        // Every pass over a chunk reads the same data in the same order: the sums must agree bit for bit.
+        if (!m_touched[chunk]) {
+          m_sum_first[chunk] = sum;
+        } else if (!same(sum, m_sum_first[chunk])) {
           m_sums_agree = false;
         }
       }
-      ++m_passes_run;
+      m_touched[chunk] = true;
     }
   }
 
-  [[nodiscard]] std::optional<std::string> verify(std::uint64_t passes) const override {
-    const std::string what = std::string(m_info.id) + "/" + std::string(m_info.variant) + " slice [" +
-                             std::to_string(m_begin) + ", " + std::to_string(m_end) + ")";
-    // Sources must be untouched.
-    if (m_info.op != MemOp::write) {
-      for (std::size_t i = m_begin; i < m_end; ++i) {
-        if (m_info.op == MemOp::read && !same(m_arrays.a[i], a0(i))) return what + ": read kernel changed a[" + std::to_string(i) + "]";
-        if (m_info.arrays >= 2 && !same(m_arrays.b[i], b0(i))) return what + ": source b[" + std::to_string(i) + "] changed";
-        if (m_info.arrays >= 3 && !same(m_arrays.c[i], c0(i))) return what + ": source c[" + std::to_string(i) + "] changed";
+  [[nodiscard]] std::optional<std::string> verify() const override {
+    if (m_slice == nullptr) return std::string(m_info.id) + ": not attached to a slice";
+    if (!m_sums_agree) return label(0) + ": passes over the same data gave different sums";
+    for (std::size_t chunk = 0; chunk < m_touched.size(); ++chunk) {
+      if (!m_touched[chunk]) continue;
+      if (m_info.op != MemOp::write) {
+        if (auto e = m_slice->check_sources(chunk, m_info.op == MemOp::triad)) return label(chunk) + ": " + *e;
       }
+      if (auto e = m_info.op == MemOp::read ? verify_sum(chunk) : verify_stores(chunk)) return label(chunk) + ": " + *e;
     }
-    if (m_info.op == MemOp::read) return verify_sum(passes, what);
+    return std::nullopt;
+  }
+
+  void inject_error() noexcept override {
+    std::size_t chunk = 0;
+    while (chunk < m_touched.size() && !m_touched[chunk]) ++chunk;
+    if (chunk == m_touched.size() || m_slice->chunk_elements() == 0) return;
+    if (m_info.op == MemOp::read) {
+      // The sum is checked with a tolerance: flip the top mantissa bit (a 25-50 % change, far outside it).
+      m_sum_first[chunk] = std::bit_cast<double>(std::bit_cast<std::uint64_t>(m_sum_first[chunk]) ^ (1ULL << 51));
+      return;
+    }
+    // Stores are checked exactly: one ulp must show.
+    double& v = m_slice->arrays().a[m_slice->chunk_begin(chunk) + m_slice->chunk_elements() / 2];
+    v = std::bit_cast<double>(std::bit_cast<std::uint64_t>(v) ^ 1ULL);
+  }
+
+ private:
+  [[nodiscard]] std::string label(std::size_t chunk) const {
+    const std::size_t b = m_slice->chunk_begin(chunk);
+    return std::string(m_info.id) + "/" + std::string(m_info.variant) + " chunk [" + std::to_string(b) + ", " +
+           std::to_string(b + m_slice->chunk_elements()) + ")";
+  }
+
+  [[nodiscard]] std::optional<std::string> verify_stores(std::size_t chunk) const {
+    const StreamArrays& arr = m_slice->arrays();
+    const std::size_t b = m_slice->chunk_begin(chunk), e = b + m_slice->chunk_elements();
     std::size_t bad = 0, first = 0;
     double got_first = 0, want_first = 0;
-    for (std::size_t i = m_begin; i < m_end; ++i) {
-      const double want = passes == 0 ? a0(i) : expected(i);
-      if (!same(m_arrays.a[i], want) && bad++ == 0) {
+    for (std::size_t i = b; i < e; ++i) {
+      double want = m_scalar;
+      if (m_info.op == MemOp::copy) want = arr.b[i];
+      if (m_info.op == MemOp::triad) {
+        const double t = m_scalar * arr.c[i];  // multiply, round, add, round: what the kernels do
+        want = arr.b[i] + t;
+      }
+      if (!same(arr.a[i], want) && bad++ == 0) {
         first = i;
-        got_first = m_arrays.a[i];
+        got_first = arr.a[i];
         want_first = want;
       }
     }
     if (bad == 0) return std::nullopt;
-    return what + ": " + std::to_string(bad) + " elements of a differ from the host reference; first a[" +
-           std::to_string(first) + "] = " + show(got_first) + ", expected " + show(want_first);
+    return std::to_string(bad) + " elements of a differ from the host reference; first a[" + std::to_string(first) +
+           "] = " + show(got_first) + ", expected " + show(want_first);
   }
 
-  void inject_error() noexcept override {
-    if (m_info.op == MemOp::read) {
-      // The sum is checked with a tolerance: flip the top mantissa bit (a 25-50 % change, far outside it).
-      m_sum = std::bit_cast<double>(std::bit_cast<std::uint64_t>(m_sum) ^ (1ULL << 51));
-      return;
-    }
-    if (m_end > m_begin) {  // stores are checked exactly: one ulp must show
-      double& v = m_arrays.a[m_begin + (m_end - m_begin) / 2];
-      v = std::bit_cast<double>(std::bit_cast<std::uint64_t>(v) ^ 1ULL);
-    }
-  }
-
- private:
-  [[nodiscard]] double a0(std::size_t i) const noexcept { return value_from(hash64(m_seed ^ kTagA, i)); }
-  [[nodiscard]] double b0(std::size_t i) const noexcept { return value_from(hash64(m_seed ^ kTagB, i)); }
-  [[nodiscard]] double c0(std::size_t i) const noexcept { return value_from(hash64(m_seed ^ kTagC, i)); }
-
-  [[nodiscard]] double expected(std::size_t i) const noexcept {
-    switch (m_info.op) {
-      case MemOp::write: return m_scalar;
-      case MemOp::copy: return b0(i);
-      case MemOp::triad: {
-        const double t = m_scalar * c0(i);  // multiply, round, add, round: what the kernels do
-        return b0(i) + t;
-      }
-      case MemOp::read: break;
-    }
-    return 0;
-  }
-
-  static bool same(double x, double y) noexcept {
-    return std::bit_cast<std::uint64_t>(x) == std::bit_cast<std::uint64_t>(y);
-  }
-  static std::string show(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
-  }
-
-  [[nodiscard]] std::optional<std::string> verify_sum(std::uint64_t passes, const std::string& what) const {
-    if (passes == 0) return std::nullopt;
-    if (!m_sums_agree) return what + ": passes over the same data gave different sums";
+  [[nodiscard]] std::optional<std::string> verify_sum(std::size_t chunk) const {
+    const StreamArrays& arr = m_slice->arrays();
+    const std::size_t b = m_slice->chunk_begin(chunk), e = b + m_slice->chunk_elements();
     long double exact = 0, abs_sum = 0;  // 64-bit mantissa: far below the tolerance's error
-    for (std::size_t i = m_begin; i < m_end; ++i) {
-      exact += a0(i);
-      abs_sum += std::fabs(a0(i));
+    for (std::size_t i = b; i < e; ++i) {
+      exact += arr.b[i];
+      abs_sum += std::fabs(arr.b[i]);
     }
     // Each element passes through at most len/kLeastLanes + 64 roundings (its lane's chain, the tree, the
     // tail): the standard recursive-summation bound with that chain length.
-    const auto len = static_cast<long double>(m_end - m_begin);
+    const auto len = static_cast<long double>(e - b);
     const long double tol = (len / kLeastLanes + 64) * std::numeric_limits<double>::epsilon() * abs_sum;
-    const long double err = std::fabs(static_cast<long double>(m_sum) - exact);
+    const double got = m_sum_first[chunk];
+    const long double err = std::fabs(static_cast<long double>(got) - exact);
     if (std::isfinite(static_cast<double>(err)) && err <= tol) return std::nullopt;
-    return what + ": sum " + show(m_sum) + ", host " + show(static_cast<double>(exact)) + ", |difference| " +
+    return "sum " + show(got) + ", host " + show(static_cast<double>(exact)) + ", |difference| " +
            show(static_cast<double>(err)) + " > tolerance " + show(static_cast<double>(tol));
   }
 
   const MemoryKernelInfo& m_info;
   MemFn m_fn;
-  StreamArrays m_arrays{};
-  std::size_t m_begin = 0, m_end = 0;
-  std::uint64_t m_seed = 0;
+  const StreamSlice* m_slice = nullptr;
   double m_scalar = 0;
-  double m_sum = 0, m_sum_first = 0;
-  std::uint64_t m_passes_run = 0;
+  std::size_t m_next = 0;
+  std::vector<bool> m_touched;
+  std::vector<double> m_sum_first;
   bool m_sums_agree = true;
 };
 
@@ -242,3 +245,47 @@ std::span<const MemoryEntry> memory_entries() {
 }
 
 }  // namespace probe::cpu::detail
+
+namespace probe::cpu {
+
+StreamSlice::StreamSlice(const StreamArrays& arrays, std::size_t begin, std::size_t end, std::size_t chunks)
+    : m_arrays(arrays), m_begin(begin), m_chunks(chunks) {
+  if (begin > end || end > arrays.n || arrays.a == nullptr || arrays.b == nullptr || arrays.c == nullptr ||
+      chunks == 0) {
+    throw std::invalid_argument("stream slice [" + std::to_string(begin) + ", " + std::to_string(end) + ") of " +
+                                std::to_string(arrays.n) + " elements in " + std::to_string(chunks) +
+                                " chunks: outside the arrays, a missing array or no chunk");
+  }
+  m_chunk_len = (end - begin) / chunks;  // equal chunks: every pass does the same counted work
+  m_sum_b.assign(2 * chunks, 0);
+  m_sum_c.assign(2 * chunks, 0);
+}
+
+void StreamSlice::fill(std::uint64_t seed) {
+  const std::size_t end = m_begin + m_chunks * m_chunk_len;
+  // A sequential generator (not a hash per element): filling gigabytes is part of every run's wall time.
+  detail::SplitMix64 gb(seed ^ detail::kTagB), gc(seed ^ detail::kTagC);
+  for (std::size_t i = m_begin; i < end; ++i) {
+    m_arrays.a[i] = 0;
+    m_arrays.b[i] = detail::value_from(gb.next());
+    m_arrays.c[i] = detail::value_from(gc.next());
+  }
+  for (std::size_t k = 0; k < m_chunks; ++k) {
+    detail::checksum(m_arrays.b + chunk_begin(k), m_chunk_len, chunk_begin(k), m_sum_b[2 * k], m_sum_b[2 * k + 1]);
+    detail::checksum(m_arrays.c + chunk_begin(k), m_chunk_len, chunk_begin(k), m_sum_c[2 * k], m_sum_c[2 * k + 1]);
+  }
+}
+
+std::optional<std::string> StreamSlice::check_sources(std::size_t chunk, bool with_c) const {
+  if (chunk >= m_chunks) return "chunk " + std::to_string(chunk) + " out of range";
+  std::uint64_t p = 0, w = 0;
+  detail::checksum(m_arrays.b + chunk_begin(chunk), m_chunk_len, chunk_begin(chunk), p, w);
+  if (p != m_sum_b[2 * chunk] || w != m_sum_b[2 * chunk + 1]) return std::string("source b changed");
+  if (with_c) {
+    detail::checksum(m_arrays.c + chunk_begin(chunk), m_chunk_len, chunk_begin(chunk), p, w);
+    if (p != m_sum_c[2 * chunk] || w != m_sum_c[2 * chunk + 1]) return std::string("source c changed");
+  }
+  return std::nullopt;
+}
+
+}  // namespace probe::cpu

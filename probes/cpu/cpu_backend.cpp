@@ -5,6 +5,7 @@
 
 #include <cpuid.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -12,9 +13,11 @@
 #include <cstdlib>
 #include <fmt/format.h>
 #include <numeric>
+#include <tuple>
 
 #include "probe/engine.hpp"
 #include "probe/error.hpp"
+#include "cycle_counter.hpp"
 #include "uarch.hpp"
 #include "worker_pool.hpp"
 
@@ -22,6 +25,9 @@ namespace probe::cpu {
 namespace {
 
 constexpr double kClockProbeSeconds = 0.01;
+// Chunks per thread slice for the memory kernels: a sample covers 1/8 of the arrays, and an element is touched
+// again only after 7/8 of them (at least 3.5 × the LLC under the 4 × LLC rule) went through the caches.
+constexpr std::size_t kStreamChunks = 8;
 
 KernelSpec compute_spec(std::string id, std::string title, DType t, std::string counting) {
   return KernelSpec{std::move(id), std::move(title), t, Unit::ops_per_s, KernelClass::compute, std::move(counting)};
@@ -102,6 +108,25 @@ struct ArrayBlock {
   ArrayBlock& operator=(const ArrayBlock&) = delete;
 };
 
+// STREAM's rule, kept whatever the LLC: each array at least 4 × the sum of all last-level caches, at least
+// 64 MiB. A VM may see an LLC that serves many more cores than it has (480 MiB for 2 vCPUs), but those cores can
+// still fill all of it when the neighbours are idle, so a per-visible-core share would let part of the traffic
+// hit the cache. The cost of big arrays is paid once per run (filled once, sampled a chunk at a time). The only
+// cap is memory: the three arrays take at most half of the memory available now.
+std::pair<std::uint64_t, std::string> choose_array_bytes(std::optional<std::uint64_t> given, std::uint64_t llc_total) {
+  if (given) return {*given, fmt::format("{} per array (--mem-size)", human_bytes(*given))};
+  const std::uint64_t stream = std::max<std::uint64_t>(4 * llc_total, 64ull << 20);
+  const long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  const std::uint64_t available = pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : 0;
+  const std::uint64_t cap = available / 6;  // three arrays ≤ half of it
+  if (available > 0 && stream > cap) {
+    return {cap, fmt::format("{} per array: capped at 1/6 of the {} of memory available (STREAM's 4 × LLC {} would "
+                             "not fit)", human_bytes(cap), human_bytes(available), human_bytes(4 * llc_total))};
+  }
+  return {stream, fmt::format("{} per array: 4 × the {} of last-level cache (STREAM's rule), at least 64 MiB",
+                              human_bytes(stream), human_bytes(llc_total))};
+}
+
 struct ClockReading {
   double mean = 0, min = 0, max = 0;
 };
@@ -132,19 +157,42 @@ std::optional<std::string> verify_on_threads(WorkerPool& pool, const std::vector
   return std::nullopt;
 }
 
+// Clock during the kernel, per thread and run: the cycle counter over the timed loop where the CPU offers one,
+// else a brief add chain on the same core right after the loop, before the core leaves the clock it ran the
+// loop at (AVX-512 and AMX licence clocks; Intel keeps a licence about 2 ms after its last heavy instruction).
+constexpr std::uint64_t kClockChainAdds = 1'000'000;
+
 class ComputeRunner final : public SampleRunner {
  public:
   ComputeRunner(WorkerPool& pool, const ComputeKernelInfo& info) : m_pool(pool), m_info(info) {
-    m_kernels.resize(static_cast<std::size_t>(pool.size()));
-    // Each thread draws its own operands in its own memory.
+    const auto threads = static_cast<std::size_t>(pool.size());
+    m_kernels.resize(threads);
+    m_counters.resize(threads);
+    m_hz.resize(threads);
+    // Each thread draws its own operands in its own memory and opens its own cycle counter.
     m_pool.run([&](int i) {
+      const auto u = static_cast<std::size_t>(i);
       auto k = make_compute_kernel(m_info);
       k->prepare(0x9e3779b97f4a7c15ull * static_cast<std::uint64_t>(i + 1));
-      m_kernels[static_cast<std::size_t>(i)] = std::move(k);
+      m_kernels[u] = std::move(k);
+      m_counters[u] = CycleCounter::for_this_thread();
     });
+    m_use_counter = std::all_of(m_counters.begin(), m_counters.end(), [](const CycleCounter& c) { return c.valid(); });
+    if (!m_use_counter) m_counter_why_not = m_counters.front().why_not();
   }
   double run(std::uint64_t iterations) override {
-    return m_pool.run_timed([&](int i) { m_kernels[static_cast<std::size_t>(i)]->run(iterations); });
+    const double t = m_pool.run_timed(
+        [&](int i) {
+          const auto u = static_cast<std::size_t>(i);
+          if (m_use_counter) m_counters[u].start();
+          m_kernels[u]->run(iterations);
+          if (m_use_counter) m_hz[u] = m_counters[u].stop_hz().value_or(0);
+        },
+        [&](int i) {
+          if (!m_use_counter) m_hz[static_cast<std::size_t>(i)] = core_clock_hz_brief(kClockChainAdds);
+        });
+    m_run_hz.push_back(m_hz);
+    return t;
   }
   std::optional<std::string> verify(std::uint64_t iterations, bool) override {
     return verify_on_threads(m_pool, m_kernels, iterations);
@@ -153,46 +201,84 @@ class ComputeRunner final : public SampleRunner {
     return m_info.ops_per_iter() * static_cast<double>(iterations) * static_cast<double>(m_kernels.size());
   }
 
+  // The clock over the last `runs` runs (the samples): median over runs of the thread mean, and the extremes.
+  [[nodiscard]] std::optional<ClockReading> kernel_clock(std::size_t runs) const {
+    std::vector<double> means;
+    ClockReading r;
+    r.min = 1e300;
+    const std::size_t first = m_run_hz.size() > runs ? m_run_hz.size() - runs : 0;
+    for (std::size_t k = first; k < m_run_hz.size(); ++k) {
+      const auto& hz = m_run_hz[k];
+      if (std::any_of(hz.begin(), hz.end(), [](double v) { return !(v > 0); })) continue;
+      means.push_back(std::accumulate(hz.begin(), hz.end(), 0.0) / static_cast<double>(hz.size()));
+      r.min = std::min(r.min, *std::min_element(hz.begin(), hz.end()));
+      r.max = std::max(r.max, *std::max_element(hz.begin(), hz.end()));
+    }
+    if (means.empty()) return std::nullopt;
+    std::sort(means.begin(), means.end());
+    const std::size_t n = means.size();
+    r.mean = n % 2 == 1 ? means[n / 2] : 0.5 * (means[n / 2 - 1] + means[n / 2]);
+    return r;
+  }
+  [[nodiscard]] std::string kernel_clock_source() const {
+    if (m_use_counter) {
+      return "cycle counter (perf_event, user-mode cycles) over each sample's timed loop on every measuring thread; "
+             "median over the samples of the mean over threads";
+    }
+    return fmt::format("dependent-add chain ({:.0f}k adds, ~0.3 ms) on every measuring thread right after each "
+                       "sample's timed loop, on the same core before it leaves the loop's licence clock; median over "
+                       "the samples of the mean over threads (no cycle counter: {})",
+                       static_cast<double>(kClockChainAdds) / 1e3, m_counter_why_not);
+  }
+
  private:
   WorkerPool& m_pool;
   const ComputeKernelInfo& m_info;
   std::vector<std::unique_ptr<ComputeKernel>> m_kernels;
+  std::vector<CycleCounter> m_counters;
+  bool m_use_counter = false;
+  std::string m_counter_why_not;
+  std::vector<double> m_hz;                   // this run's clock per thread
+  std::vector<std::vector<double>> m_run_hz;  // every run's
 };
 
+// The slices are filled once per device and shared by every memory kernel (see StreamSlice); a runner only
+// attaches one kernel instance per thread to its thread's slice. One iteration = one pass over the next chunk.
 class MemoryRunner final : public SampleRunner {
  public:
-  MemoryRunner(WorkerPool& pool, const MemoryKernelInfo& info, const StreamArrays& arrays)
-      : m_pool(pool), m_info(info), m_arrays(arrays) {
+  MemoryRunner(WorkerPool& pool, const MemoryKernelInfo& info, const std::vector<std::unique_ptr<StreamSlice>>& slices)
+      : m_pool(pool), m_info(info) {
     const auto threads = static_cast<std::size_t>(pool.size());
     m_kernels.resize(threads);
-    // Slices are multiples of 64 elements (whole cache lines, whole vectors); the first-touching thread owns it.
-    const std::size_t per = m_arrays.n / threads / 64 * 64;
     m_pool.run([&](int i) {
       const auto u = static_cast<std::size_t>(i);
       auto k = make_memory_kernel(m_info);
-      k->init(m_arrays, u * per, (u + 1) * per, 0x2545F4914F6CDD1Dull * (u + 1));
+      k->attach(*slices[u], 0x2545F4914F6CDD1Dull * (u + 1));
       m_kernels[u] = std::move(k);
     });
-    m_elements = per * threads;
+    m_elements_per_pass = slices.empty() ? 0 : slices.front()->chunk_elements() * threads;
   }
   double run(std::uint64_t passes) override {
     return m_pool.run_timed([&](int i) { m_kernels[static_cast<std::size_t>(i)]->run(passes); });
   }
-  std::optional<std::string> verify(std::uint64_t passes, bool final) override {
+  std::optional<std::string> verify(std::uint64_t, bool final) override {
     if (!final) return std::nullopt;  // a full check is another pass over memory: once, after the last sample
-    return verify_on_threads(m_pool, m_kernels, passes);
+    std::vector<std::optional<std::string>> errors(m_kernels.size());
+    m_pool.run([&](int i) { errors[static_cast<std::size_t>(i)] = m_kernels[static_cast<std::size_t>(i)]->verify(); });
+    for (std::size_t i = 0; i < errors.size(); ++i) {
+      if (errors[i]) return fmt::format("thread {} (PU {}): {}", i, m_pool.pus()[i], *errors[i]);
+    }
+    return std::nullopt;
   }
   double work(std::uint64_t passes) const override {
-    return static_cast<double>(passes) * static_cast<double>(m_elements) * m_info.counted_bytes_per_elem;
+    return static_cast<double>(passes) * static_cast<double>(m_elements_per_pass) * m_info.counted_bytes_per_elem;
   }
-  [[nodiscard]] std::size_t elements() const noexcept { return m_elements; }
 
  private:
   WorkerPool& m_pool;
   const MemoryKernelInfo& m_info;
-  StreamArrays m_arrays;
   std::vector<std::unique_ptr<MemoryKernel>> m_kernels;
-  std::size_t m_elements = 0;
+  std::size_t m_elements_per_pass = 0;
 };
 
 class CpuDevice final : public Device {
@@ -205,8 +291,7 @@ class CpuDevice final : public Device {
     if (m_options.threads && *m_options.threads > 0 && *m_options.threads < static_cast<int>(m_pus.size())) {
       m_pus.resize(static_cast<std::size_t>(*m_options.threads));
     }
-    // STREAM's rule: each array at least 4x the sum of all last-level caches.
-    m_array_bytes = m_options.array_bytes.value_or(std::max<std::uint64_t>(4 * llc_total, 64ull << 20));
+    std::tie(m_array_bytes, m_array_rule) = choose_array_bytes(m_options.array_bytes, llc_total);
     m_llc_total = llc_total;
 
     m_info.id = fmt::format("cpu{}", package.index);
@@ -313,6 +398,17 @@ class CpuDevice final : public Device {
     SamplingOutcome o = run_sampling(runner, policy);
     const ClockReading after = read_clock(p, probe_s);
     record_clock(m, before, after);
+    m.conditions.clock_hz_scalar = m.conditions.clock_hz;
+    // The % of peak uses the clock the loop itself ran at; the scalar clock before/after stays as a second figure.
+    if (const auto during = runner.kernel_clock(o.stats.samples.size())) {
+      m.conditions.clock_hz = during->mean;
+      m.conditions.clock_hz_min = during->min;
+      m.conditions.clock_hz_max = during->max;
+      m.conditions.clock_source = runner.kernel_clock_source();
+    } else {
+      m.conditions.notes.emplace_back("clock", "the clock during the kernel could not be measured: the scalar "
+                                               "clock before/after is used");
+    }
     const double work = runner.work(o.iterations);
     apply_outcome(m, std::move(o), work);
     set_theoretical(m, *k, p.size());
@@ -366,18 +462,25 @@ class CpuDevice final : public Device {
     ctx.progress(fmt::format("{} {} ({})", m_info.id, m.spec.id, k->variant));
     WorkerPool& p = pool();
     fill_common(m, p);
-    const StreamArrays arrays = stream_arrays();
+    const auto& slices = stream_slices(p);
     const double probe_s = policy.budget == Budget::quick ? kClockProbeSeconds / 2 : kClockProbeSeconds;
     const ClockReading before = read_clock(p, probe_s);
-    MemoryRunner runner(p, *k, arrays);
-    m.conditions.working_set_bytes = static_cast<std::uint64_t>(runner.elements()) * sizeof(double) *
-                                     static_cast<std::uint64_t>(k->arrays);
-    m.conditions.notes.emplace_back("array_bytes", std::to_string(runner.elements() * sizeof(double)));
-    if (runner.elements() * sizeof(double) < 4 * m_llc_total) {
+    MemoryRunner runner(p, *k, slices);
+    const std::uint64_t array_bytes = m_stream_elements * sizeof(double);
+    m.conditions.working_set_bytes = array_bytes * static_cast<std::uint64_t>(k->arrays);
+    m.conditions.notes.emplace_back("array_bytes", std::to_string(array_bytes));
+    m.conditions.notes.emplace_back("array_rule", m_array_rule);
+    m.conditions.notes.emplace_back(
+        "passes", fmt::format("one pass = one of {} chunks of each thread's slice ({} per chunk and array), in turn: "
+                              "an element is touched again only after the other chunks were",
+                              slices.front()->chunks(), human_bytes(slices.front()->chunk_elements() * sizeof(double))));
+    m.conditions.notes.emplace_back("fill_s", fmt::format("{:.3f} (arrays filled once per run, before the first "
+                                                          "memory kernel; not part of any sample)", m_fill_s));
+    if (array_bytes < 4 * m_llc_total) {
       m.conditions.notes.emplace_back(
           "warning", fmt::format("arrays of {} are under 4x the last-level caches ({}): part of the traffic may "
                                  "be served from cache",
-                                 human_bytes(runner.elements() * sizeof(double)), human_bytes(4 * m_llc_total)));
+                                 human_bytes(array_bytes), human_bytes(4 * m_llc_total)));
     }
     SamplingOutcome o = run_sampling(runner, policy);
     const ClockReading after = read_clock(p, probe_s);
@@ -395,15 +498,31 @@ class CpuDevice final : public Device {
     m.theoretical_basis = "not computed: the DIMM configuration is not known to probe";
   }
 
-  StreamArrays stream_arrays() {
-    if (!m_block) {
+  // The arrays, allocated, first-touched and filled once per run by the threads that own each slice.
+  const std::vector<std::unique_ptr<StreamSlice>>& stream_slices(WorkerPool& p) {
+    if (m_slices.empty()) {
       const std::size_t per_array = static_cast<std::size_t>(m_array_bytes) / 4096 * 4096;
       m_block = std::make_unique<ArrayBlock>(3 * per_array);
       auto* base = static_cast<char*>(m_block->base);
-      m_arrays = StreamArrays{reinterpret_cast<double*>(base), reinterpret_cast<double*>(base + per_array),
-                              reinterpret_cast<double*>(base + 2 * per_array), per_array / sizeof(double)};
+      const StreamArrays arrays{reinterpret_cast<double*>(base), reinterpret_cast<double*>(base + per_array),
+                                reinterpret_cast<double*>(base + 2 * per_array), per_array / sizeof(double)};
+      const auto threads = static_cast<std::size_t>(p.size());
+      // Chunks of whole 64-element blocks (cache lines, vectors); small arrays (--mem-size) get one chunk.
+      const std::size_t per_thread = arrays.n / threads;
+      const std::size_t chunks = per_thread >= kStreamChunks * 64 * 64 ? kStreamChunks : 1;
+      const std::size_t chunk_len = per_thread / chunks / 64 * 64;
+      m_slices.resize(threads);
+      const auto t0 = std::chrono::steady_clock::now();
+      p.run([&](int i) {
+        const auto u = static_cast<std::size_t>(i);
+        auto slice = std::make_unique<StreamSlice>(arrays, u * per_thread, u * per_thread + chunks * chunk_len, chunks);
+        slice->fill(0x5DEECE66Dull * (u + 1));
+        m_slices[u] = std::move(slice);
+      });
+      m_fill_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      m_stream_elements = chunks * chunk_len * threads;
     }
-    return m_arrays;
+    return m_slices;
   }
 
   std::shared_ptr<const Topology> m_topology;
@@ -416,7 +535,10 @@ class CpuDevice final : public Device {
   DeviceInfo m_info;
   std::unique_ptr<WorkerPool> m_pool;
   std::unique_ptr<ArrayBlock> m_block;
-  StreamArrays m_arrays;
+  std::vector<std::unique_ptr<StreamSlice>> m_slices;  // one per measuring thread
+  std::size_t m_stream_elements = 0;                   // per array, all threads
+  double m_fill_s = 0;
+  std::string m_array_rule;
 };
 
 class CpuBackend final : public Backend {

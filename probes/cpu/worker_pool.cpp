@@ -75,6 +75,10 @@ void WorkerPool::run(const std::function<void(int)>& job) {
 }
 
 double WorkerPool::run_timed(const std::function<void(int)>& body) {
+  return run_timed(body, [](int) {});
+}
+
+double WorkerPool::run_timed(const std::function<void(int)>& body, const std::function<void(int)>& after) {
   using Clock = std::chrono::steady_clock;
   std::vector<Clock::time_point> start(m_threads.size()), end(m_threads.size());
   std::barrier sync(static_cast<std::ptrdiff_t>(m_threads.size()));
@@ -83,6 +87,7 @@ double WorkerPool::run_timed(const std::function<void(int)>& body) {
     start[static_cast<std::size_t>(i)] = Clock::now();
     body(i);
     end[static_cast<std::size_t>(i)] = Clock::now();
+    after(i);
   });
   const auto first = *std::min_element(start.begin(), start.end());
   const auto last = *std::max_element(end.begin(), end.end());

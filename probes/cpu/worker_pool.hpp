@@ -31,6 +31,9 @@ class WorkerPool {
   // Runs body(i) on every worker, started together at a barrier; returns the seconds from the first start to
   // the last finish (the union, so threads that straggle count against the figure, not for it).
   double run_timed(const std::function<void(int)>& body);
+  // The same, then after(i) on each worker once its body is done, outside the timed region (e.g. a clock probe
+  // that must follow the kernel on the same core before its frequency changes).
+  double run_timed(const std::function<void(int)>& body, const std::function<void(int)>& after);
 
  private:
   void loop(int index);

@@ -1,6 +1,7 @@
 // Memory kernels on small arrays split between two threads: init/run/verify, error injection, counts, selection.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -55,33 +56,37 @@ class MemoryVariant : public ::testing::TestWithParam<const MemoryKernelInfo*> {
   }
 };
 
-// Two threads, each owning a slice (a multiple of 64 elements, as the backend hands out); the second slice
-// also gets a ragged end to exercise the loops' tails.
+// Two threads, each owning a slice (a multiple of 64 elements, as the backend hands out) cut into chunks; the
+// second slice's chunks have a ragged length to exercise the loops' tails.
 TEST_P(MemoryVariant, TwoThreadSlicesVerify) {
-  constexpr std::size_t kSplit = 64 * 21;
+  constexpr std::size_t kSplit = 64 * 24;
   constexpr std::size_t kN = 64 * 40 + 13;
   Arrays arrays(kN);
+  StreamSlice s0(arrays.get(), 0, kSplit, 4);
+  StreamSlice s1(arrays.get(), kSplit, kN, 3);
   auto k0 = make();
   auto k1 = make();
   ASSERT_TRUE(k0 && k1);
   std::thread t0([&] {
-    k0->init(arrays.get(), 0, kSplit, 100);
-    k0->run(3);
+    s0.fill(100);
+    k0->attach(s0, 1);
+    k0->run(6);  // wraps around: chunks 0-3, then 0-1 again
   });
   std::thread t1([&] {
-    k1->init(arrays.get(), kSplit, kN, 200);
+    s1.fill(200);
+    k1->attach(s1, 2);
     k1->run(3);
   });
   t0.join();
   t1.join();
-  auto e0 = k0->verify(3);
-  auto e1 = k1->verify(3);
+  auto e0 = k0->verify();
+  auto e1 = k1->verify();
   EXPECT_FALSE(e0) << *e0;
   EXPECT_FALSE(e1) << *e1;
 
   k1->inject_error();
-  e0 = k0->verify(3);
-  e1 = k1->verify(3);
+  e0 = k0->verify();
+  e1 = k1->verify();
   EXPECT_FALSE(e0) << "the other slice must be untouched: " << *e0;
   ASSERT_TRUE(e1);
   std::cout << "injected error reported as: " << *e1 << "\n";
@@ -90,42 +95,84 @@ TEST_P(MemoryVariant, TwoThreadSlicesVerify) {
 TEST_P(MemoryVariant, UnalignedAndTinySlices) {
   Arrays arrays(1000);
   for (auto [b, e] : {std::pair<std::size_t, std::size_t>{3, 997}, {5, 6}, {0, 0}, {7, 40}, {64, 1000}}) {
+    StreamSlice slice(arrays.get(), b, e, 1);
+    slice.fill(5);
     auto k = make();
     ASSERT_TRUE(k);
-    k->init(arrays.get(), b, e, 5);
+    k->attach(slice, 5);
     k->run(2);
-    const auto err = k->verify(2);
+    const auto err = k->verify();
     EXPECT_FALSE(err) << "[" << b << ", " << e << "): " << *err;
   }
 }
 
-TEST_P(MemoryVariant, ZeroPassesLeavesInitialData) {
+TEST_P(MemoryVariant, ZeroPassesChecksNothingAndPasses) {
   Arrays arrays(640);
+  StreamSlice slice(arrays.get(), 0, 640, 2);
+  slice.fill(9);
   auto k = make();
   ASSERT_TRUE(k);
-  k->init(arrays.get(), 0, 640, 9);
+  k->attach(slice, 9);
   k->run(0);
-  const auto err = k->verify(0);
+  const auto err = k->verify();
   EXPECT_FALSE(err) << *err;
 }
 
 TEST_P(MemoryVariant, InjectedErrorIsCaught) {
   Arrays arrays(64 * 16);
+  StreamSlice slice(arrays.get(), 0, 64 * 16, 2);
+  slice.fill(1);
   auto k = make();
   ASSERT_TRUE(k);
-  k->init(arrays.get(), 0, 64 * 16, 1);
+  k->attach(slice, 1);
   k->run(1);
-  ASSERT_FALSE(k->verify(1));
+  ASSERT_FALSE(k->verify());
   k->inject_error();
-  EXPECT_TRUE(k->verify(1));
+  EXPECT_TRUE(k->verify());
+}
+
+// Every kernel runs on the same filled slices, one after the other, as in a report: each finds the sources as
+// fill() left them, whatever the kernels before it wrote to a.
+TEST_P(MemoryVariant, RunsAfterEveryOtherKernelOnTheSameSlice) {
+  Arrays arrays(64 * 32);
+  StreamSlice slice(arrays.get(), 0, 64 * 32, 4);
+  slice.fill(3);
+  for (const MemoryKernelInfo* other : memory_kernel_variants()) {
+    if (!is_supported(*other, detect_features())) continue;
+    auto o = make_memory_kernel(*other);
+    o->attach(slice, 4);
+    o->run(5);
+    ASSERT_FALSE(o->verify()) << key(*other);
+  }
+  auto k = make();
+  k->attach(slice, 6);
+  k->run(4);
+  const auto err = k->verify();
+  EXPECT_FALSE(err) << *err;
+}
+
+// A kernel that changed a source is caught even though its own output matches: the checksums of fill() hold.
+TEST_P(MemoryVariant, ChangedSourceIsCaught) {
+  if (GetParam()->op == MemOp::write) GTEST_SKIP() << "write reads no source";
+  Arrays arrays(64 * 8);
+  StreamSlice slice(arrays.get(), 0, 64 * 8, 2);
+  slice.fill(11);
+  auto k = make();
+  k->attach(slice, 12);
+  k->run(2);
+  ASSERT_FALSE(k->verify());
+  const auto flipped = [](double& v) { v = std::bit_cast<double>(std::bit_cast<std::uint64_t>(v) ^ 4ULL); };
+  flipped(arrays.get().b[64 * 4 + 7]);  // chunk 1
+  const auto err = k->verify();
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->find("source b changed"), std::string::npos) << *err;
 }
 
 TEST_P(MemoryVariant, BadSliceIsRejected) {
   Arrays arrays(64);
-  auto k = make();
-  ASSERT_TRUE(k);
-  EXPECT_THROW(k->init(arrays.get(), 32, 16, 1), std::invalid_argument);
-  EXPECT_THROW(k->init(arrays.get(), 0, 65, 1), std::invalid_argument);
+  EXPECT_THROW(StreamSlice(arrays.get(), 32, 16, 1), std::invalid_argument);
+  EXPECT_THROW(StreamSlice(arrays.get(), 0, 65, 1), std::invalid_argument);
+  EXPECT_THROW(StreamSlice(arrays.get(), 0, 64, 0), std::invalid_argument);
 }
 
 std::string variant_name(const ::testing::TestParamInfo<const MemoryKernelInfo*>& p) {

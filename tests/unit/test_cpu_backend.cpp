@@ -1,4 +1,5 @@
 // The CPU backend on this machine: enumeration, dispatch, skips, measurement with verification and figures.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "cpu_backend.hpp"
@@ -113,4 +114,53 @@ TEST(CpuBackend, MemoryKernelsCountStreamBytesAndShowWriteAllocate) {
   bool warned = false;
   for (const auto& [k, v] : nt.conditions.notes) warned |= k == "warning";
   EXPECT_TRUE(warned);
+}
+
+std::string note(const Measurement& m, std::string_view key) {
+  for (const auto& [k, v] : m.conditions.notes) {
+    if (k == key) return v;
+  }
+  return {};
+}
+
+// The % of peak uses the clock the loop ran at (cycle counter, or an add chain right after each sample); the scalar
+// clock before/after is kept beside it. Which of the two methods applies depends on the machine: both are named.
+TEST(CpuBackend, ComputeClockIsTheKernelsOwnAndTheScalarClockIsKept) {
+  auto d = first_device();
+  ASSERT_TRUE(d);
+  RunContext ctx;
+  const Measurement m = measure_safely(*d, spec(*d, "fma.fp32"), tiny(), ctx);
+  ASSERT_EQ(m.status, Status::ok) << m.reason;
+  EXPECT_GT(m.conditions.clock_hz, 1e8);
+  EXPECT_GT(m.conditions.clock_hz_scalar, 1e8);
+  EXPECT_LE(m.conditions.clock_hz_min, m.conditions.clock_hz);
+  EXPECT_GE(m.conditions.clock_hz_max, m.conditions.clock_hz);
+  const bool counter = m.conditions.clock_source.find("cycle counter") != std::string::npos;
+  const bool chain = m.conditions.clock_source.find("right after each sample") != std::string::npos;
+  EXPECT_TRUE(counter || chain) << m.conditions.clock_source;
+  if (m.theoretical) {
+    EXPECT_NE(m.theoretical_basis.find(fmt::format("{:.3f} GHz", m.conditions.clock_hz / 1e9)), std::string::npos)
+        << "the theoretical peak is taken at the clock during the kernel: " << m.theoretical_basis;
+  }
+}
+
+// The arrays are filled once per run: every memory kernel of a device reports the same fill, and each pass covers
+// one chunk of the slices in turn.
+TEST(CpuBackend, MemoryArraysAreFilledOncePerRun) {
+  cpu::CpuOptions o;
+  o.array_bytes = 16u << 20;
+  auto d = first_device(o);
+  ASSERT_TRUE(d);
+  RunContext ctx;
+  const Measurement w = measure_safely(*d, spec(*d, "mem.write"), tiny(), ctx);
+  const Measurement t = measure_safely(*d, spec(*d, "mem.triad"), tiny(), ctx);
+  const Measurement r = measure_safely(*d, spec(*d, "mem.read"), tiny(), ctx);
+  for (const Measurement* m : {&w, &t, &r}) {
+    ASSERT_EQ(m->status, Status::ok) << m->spec.id << ": " << m->reason;
+    EXPECT_FALSE(note(*m, "fill_s").empty()) << m->spec.id;
+    EXPECT_EQ(note(*m, "fill_s"), note(w, "fill_s")) << "filled again for " << m->spec.id;
+    EXPECT_NE(note(*m, "passes").find("chunks"), std::string::npos) << note(*m, "passes");
+    EXPECT_NE(note(*m, "array_rule").find("--mem-size"), std::string::npos) << note(*m, "array_rule");
+  }
+  EXPECT_EQ(t.conditions.working_set_bytes, 3 * w.conditions.working_set_bytes);
 }
