@@ -24,7 +24,8 @@
 namespace probe::cpu {
 namespace {
 
-constexpr double kClockProbeSeconds = 0.01;
+// The scalar clock before and after a measurement: about 1 ms of adds (4 bursts, the fastest kept) per thread.
+constexpr double kClockProbeSeconds = 0.001;
 // Chunks per thread slice for the memory kernels: a sample covers 1/8 of the arrays, and an element is touched
 // again only after 7/8 of them (at least 3.5 × the LLC under the 4 × LLC rule) went through the caches.
 constexpr std::size_t kStreamChunks = 8;
@@ -133,7 +134,7 @@ struct ClockReading {
 
 ClockReading read_clock(WorkerPool& pool, double seconds) {
   std::vector<double> hz(static_cast<std::size_t>(pool.size()));
-  pool.run([&](int i) { hz[static_cast<std::size_t>(i)] = measure_core_clock_hz(seconds); });
+  pool.run([&](int i) { hz[static_cast<std::size_t>(i)] = core_clock_hz_brief(static_cast<std::uint64_t>(seconds * 4e9)); });
   ClockReading r;
   r.min = *std::min_element(hz.begin(), hz.end());
   r.max = *std::max_element(hz.begin(), hz.end());
@@ -392,7 +393,7 @@ class CpuDevice final : public Device {
     ctx.progress(fmt::format("{} {} ({})", m_info.id, m.spec.id, k->variant));
     WorkerPool& p = pool();
     fill_common(m, p);
-    const double probe_s = policy.budget == Budget::quick ? kClockProbeSeconds / 2 : kClockProbeSeconds;
+    const double probe_s = kClockProbeSeconds;
     const ClockReading before = read_clock(p, probe_s);
     ComputeRunner runner(p, *k);
     SamplingOutcome o = run_sampling(runner, policy);
@@ -463,7 +464,7 @@ class CpuDevice final : public Device {
     WorkerPool& p = pool();
     fill_common(m, p);
     const auto& slices = stream_slices(p);
-    const double probe_s = policy.budget == Budget::quick ? kClockProbeSeconds / 2 : kClockProbeSeconds;
+    const double probe_s = kClockProbeSeconds;
     const ClockReading before = read_clock(p, probe_s);
     MemoryRunner runner(p, *k, slices);
     const std::uint64_t array_bytes = m_stream_elements * sizeof(double);
