@@ -145,8 +145,10 @@ namespace probe::cpu::detail {
 namespace {
 
 // The tile state must have been granted before the first tile instruction; prepare() checks it once more so
-// that a caller that skipped is_supported() gets an exception rather than SIGILL.
-void require_tile_permission() {
+// that a caller that skipped is_supported() gets an exception rather than SIGILL. An emulated loop (the test
+// hook below) needs none.
+void require_tile_permission(LoopFn loop) {
+  if (loop != &probe_cpu_amx_bf16 && loop != &probe_cpu_amx_fp16 && loop != &probe_cpu_amx_int8) return;  // emulated
   const AmxPermission p = amx_permission(detect_features());
   if (!p.granted()) throw SystemError(p.reason);
 }
@@ -214,7 +216,7 @@ class AmxFloatKernel final : public ComputeKernel {
   [[nodiscard]] const ComputeKernelInfo& info() const noexcept override { return m_info; }
 
   void prepare(std::uint64_t seed) override {
-    require_tile_permission();
+    require_tile_permission(m_loop);
     SplitMix64 rng(seed);
     write_tile_config(m_in.cfg);
     for (auto& tile : m_in.a) {
@@ -303,7 +305,7 @@ class AmxInt8Kernel final : public ComputeKernel {
   [[nodiscard]] const ComputeKernelInfo& info() const noexcept override { return m_info; }
 
   void prepare(std::uint64_t seed) override {
-    require_tile_permission();
+    require_tile_permission(m_loop);
     SplitMix64 rng(seed);
     write_tile_config(m_in.cfg);
     bool degenerate = true;
@@ -401,6 +403,13 @@ bool int8_supported(const CpuFeatures& f) noexcept { return f.amx_int8 && amx_pe
 bool fp16_supported(const CpuFeatures& f) noexcept { return f.amx_fp16 && amx_permission(f).granted(); }
 
 }  // namespace
+
+std::unique_ptr<ComputeKernel> make_amx_kernel_for_test(std::string_view id, LoopFn loop) {
+  if (id == "amx.bf16") return std::make_unique<Bf16Kernel>(bf16_info(), loop);
+  if (id == "amx.fp16") return std::make_unique<Fp16Kernel>(fp16_info(), loop);
+  if (id == "amx.int8") return std::make_unique<AmxInt8Kernel>(int8_info(), loop);
+  return nullptr;
+}
 
 std::span<const ComputeEntry> amx_entries() {
   static const ComputeEntry entries[] = {
