@@ -34,8 +34,8 @@ Exit status:
   1  a measurement failed (its reason is in the report)
   2  usage or input error (a one-line message says what was wrong)
 
-CPU kernels: fma.fp64 fma.fp32 fma.fp16 dot.bf16 dot.int8 mem.read mem.write mem.write.nt
-             mem.copy mem.copy.nt mem.triad mem.triad.nt   (globs allowed: --kernels 'fma.*,mem.triad*')
+CPU kernels: fma.fp64 fma.fp32 fma.fp16 dot.bf16 dot.int8 amx.bf16 amx.int8 amx.fp16 mem.read mem.write
+             mem.write.nt mem.copy mem.copy.nt mem.triad mem.triad.nt   (globs allowed: --kernels 'fma.*,mem.triad*')
 GPU kernels: probe --list on the node (e.g. mma.bf16, wgmma.fp8_e4m3, mfma.bf16, library.bf16.cublaslt)
 Plugins: probe_backend_*.so from --plugin-dir, $PROBE_PLUGIN_PATH, <exe>/../lib/probe/plugins.)";
 
@@ -54,7 +54,7 @@ std::vector<std::string> split_list(const std::string& s) {
 
 struct Options {
   bool report = false, list = false, quick = false, thorough = false, no_plugins = false, no_progress = false;
-  std::string json_file, format = "text", kernels, devices, cpu_isa = "avx512", mem_size, topology_xml;
+  std::string json_file, format = "text", kernels, devices, cpu_isa = "amx", mem_size, topology_xml;
   std::vector<std::string> plugin_dirs;
   int threads = 0;
   // Control parameters
@@ -190,7 +190,7 @@ int run(const Options& o, const std::string& command, const char* argv0) {
   const auto format = report::format_from_string(o.format);
   if (!format) throw InputError(fmt::format("--format: '{}' is not one of text, json", o.format));
   const auto isa = cpu::isa_from_string(o.cpu_isa);
-  if (!isa) throw InputError(fmt::format("--cpu-isa: '{}' is not one of avx512, avx2, sse2", o.cpu_isa));
+  if (!isa) throw InputError(fmt::format("--cpu-isa: '{}' is not one of amx, avx512, avx2, sse2", o.cpu_isa));
 
   cpu::CpuOptions cpu_options;
   cpu_options.isa_cap = *isa;
@@ -319,7 +319,7 @@ int run_cli(int argc, char** argv) {
   app.add_option("--kernels", o.kernels, "Only these kernels: comma-separated ids or globs")->type_name("LIST");
   app.add_option("--device", o.devices, "Only these devices: comma-separated ids or globs (cpu0, cuda*)")
       ->type_name("LIST");
-  app.add_option("--cpu-isa", o.cpu_isa, "Highest CPU code path to use: avx512 (default), avx2 or sse2")
+  app.add_option("--cpu-isa", o.cpu_isa, "Highest CPU code path to use: amx (default), avx512, avx2 or sse2")
       ->type_name("ISA");
   app.add_option("--threads", o.threads, "CPU threads per package (default: one per core)")
       ->type_name("N")

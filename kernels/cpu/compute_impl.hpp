@@ -249,4 +249,10 @@ class FmaKernel final : public ComputeKernel {
   FmaReference<Traits> m_ref[kAccumulators][Lanes];
 };
 
+// Test hook: AMX kernel `id` ("amx.bf16", "amx.fp16", "amx.int8") driven by `loop`, a software emulation of
+// the tile instructions over the same memory layout (tile configuration, then 4 accumulator, 2 A and 2 B tiles
+// of 1 KiB each; 4 accumulator tiles out), so the host reference of a kernel this CPU cannot run is still
+// exercised. Needs no tile permission. nullptr for an unknown id.
+[[nodiscard]] std::unique_ptr<ComputeKernel> make_amx_kernel_for_test(std::string_view id, LoopFn loop);
+
 }  // namespace probe::cpu::detail

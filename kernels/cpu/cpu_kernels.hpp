@@ -29,10 +29,42 @@ struct CpuFeatures {
 };
 [[nodiscard]] CpuFeatures detect_features() noexcept;
 
-// The code paths, best first. A user may cap the ISA (--cpu-isa) to measure a lower path.
-enum class Isa { avx512, avx2, sse2 };
+// The code paths, best first. A user may cap the ISA (--cpu-isa) to measure a lower path. amx (the tile matrix
+// engine) ranks above avx512, so `--cpu-isa avx512` measures the vector units only.
+enum class Isa { amx, avx512, avx2, sse2 };
 [[nodiscard]] std::string_view to_string(Isa isa) noexcept;
 [[nodiscard]] std::optional<Isa> isa_from_string(std::string_view s) noexcept;
+
+// Whether this process may execute AMX tile instructions. Linux (>= 5.16) keeps the tile data state off until a
+// process asks for it with arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA); without that grant the first
+// tile instruction raises SIGILL. The steps, in order: CPUID (AMX-TILE), XCR0 (bits 17, 18),
+// ARCH_GET_XCOMP_SUPP (bits 17, 18), ARCH_REQ_XCOMP_PERM. The first that fails is the reason.
+enum class AmxPermissionStatus {
+  granted,
+  no_cpu_support,    // CPUID: no AMX-TILE
+  os_disabled,       // XCR0 bits 17/18 clear (the OS or hypervisor has not enabled the tile state)
+  kernel_too_old,    // ARCH_GET_XCOMP_SUPP unknown (EINVAL): Linux < 5.16
+  query_failed,      // ARCH_GET_XCOMP_SUPP failed otherwise
+  not_offered,       // Linux does not offer XTILECFG/XTILEDATA to user space
+  refused,           // ARCH_REQ_XCOMP_PERM failed (e.g. EPERM, or a too-small sigaltstack: ENOSPC)
+  not_linux,         // no arch_prctl on this OS
+};
+struct AmxPermission {
+  AmxPermissionStatus status = AmxPermissionStatus::no_cpu_support;
+  std::string reason;  // empty when granted; otherwise the sentence a skipped measurement shows
+  [[nodiscard]] bool granted() const noexcept { return status == AmxPermissionStatus::granted; }
+};
+// The two arch_prctl calls, injectable so that a unit test can walk every refusal path. Each returns 0 or the
+// errno value of the failure.
+struct AmxSyscalls {
+  int (*get_xcomp_supp)(std::uint64_t* mask) noexcept;
+  int (*req_xcomp_perm)(unsigned xfeature) noexcept;
+};
+// Pure decision: calls `os` only as far as the previous steps succeeded.
+[[nodiscard]] AmxPermission evaluate_amx_permission(const CpuFeatures& f, const AmxSyscalls& os);
+// The real answer for this process: the arch_prctl request is made once per process (the grant is per process
+// and cannot be taken back), later calls return the recorded answer.
+[[nodiscard]] AmxPermission amx_permission(const CpuFeatures& f);
 
 // Static description of one compute-kernel variant.
 struct ComputeKernelInfo {

@@ -37,6 +37,7 @@ std::span<const ComputeEntry> fma_sse2_entries();
 std::span<const ComputeEntry> dot_bf16_entries();
 std::span<const ComputeEntry> dot_int8_entries();
 std::span<const ComputeEntry> fma_fp16_entries();
+std::span<const ComputeEntry> amx_entries();
 std::span<const MemoryEntry> memory_entries();
 
 // All variants, in registry order (best ISA first within an id).

@@ -110,6 +110,7 @@ CpuFeatures detect_features() noexcept {
 
 std::string_view to_string(Isa isa) noexcept {
   switch (isa) {
+    case Isa::amx: return "amx";
     case Isa::avx512: return "avx512";
     case Isa::avx2: return "avx2";
     case Isa::sse2: return "sse2";
@@ -118,7 +119,7 @@ std::string_view to_string(Isa isa) noexcept {
 }
 
 std::optional<Isa> isa_from_string(std::string_view s) noexcept {
-  for (Isa i : {Isa::avx512, Isa::avx2, Isa::sse2}) {
+  for (Isa i : {Isa::amx, Isa::avx512, Isa::avx2, Isa::sse2}) {
     if (to_string(i) == s) return i;
   }
   return std::nullopt;

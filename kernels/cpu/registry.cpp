@@ -11,6 +11,7 @@ namespace {
 // Higher is better; a variant is allowed under cap c when rank(variant) <= rank(c).
 int rank(Isa isa) noexcept {
   switch (isa) {
+    case Isa::amx: return 3;
     case Isa::avx512: return 2;
     case Isa::avx2: return 1;
     case Isa::sse2: return 0;
@@ -42,7 +43,7 @@ std::span<const ComputeEntry> compute_entries() {
   static const std::vector<ComputeEntry> all = [] {
     std::vector<ComputeEntry> v;
     for (auto part : {fma_avx512_entries(), fma_avx2_entries(), fma_sse2_entries(), dot_bf16_entries(),
-                      dot_int8_entries(), fma_fp16_entries()}) {
+                      dot_int8_entries(), fma_fp16_entries(), amx_entries()}) {
       v.insert(v.end(), part.begin(), part.end());
     }
     return v;

@@ -425,7 +425,20 @@ class CpuDevice final : public Device {
     if (id == "fma.fp16") return "no native FP16 arithmetic on this CPU (needs AVX512_FP16)";
     if (id == "dot.bf16") return "no BF16 dot-product instruction on this CPU (needs AVX512_BF16)";
     if (id == "dot.int8") return "no INT8 dot-product instruction on this CPU (needs AVX512_VNNI or AVX-VNNI)";
+    if (id.starts_with("amx.")) return amx_skip_reason(id);
     return "no variant of this kernel runs on this CPU";
+  }
+
+  // The CPU's matrix instruction first, then whatever stopped the tile state (XCR0, Linux, the grant).
+  std::string amx_skip_reason(std::string_view id) const {
+    const bool has = id == "amx.bf16" ? m_features.amx_bf16 : id == "amx.int8" ? m_features.amx_int8
+                                                                               : m_features.amx_fp16;
+    if (!has) {
+      if (id == "amx.bf16") return "no AMX-BF16 on this CPU (needs Sapphire Rapids or later)";
+      if (id == "amx.int8") return "no AMX-INT8 on this CPU (needs Sapphire Rapids or later)";
+      return "no AMX-FP16 on this CPU (needs Granite Rapids or later)";
+    }
+    return amx_permission(m_features).reason;
   }
 
   void set_theoretical(Measurement& m, const ComputeKernelInfo& k, int threads) {
@@ -445,9 +458,10 @@ class CpuDevice final : public Device {
     const double per_cycle_ops = it->second.per_cycle * k.ops_per_instr;
     m.theoretical = threads * per_cycle_ops * m.conditions.clock_hz;
     m.theoretical_basis =
-        fmt::format("{} cores × {:g} {}/cycle ({:g} × {} per cycle, {}) × {:.3f} GHz measured", threads,
+        fmt::format("{} cores × {:g} {}/cycle ({:g} × {} per cycle{}, {}) × {:.3f} GHz measured", threads,
                     per_cycle_ops, m.spec.dtype == DType::int8 ? "OP" : "FLOP", it->second.per_cycle,
-                    k.instruction, it->second.source, m.conditions.clock_hz / 1e9);
+                    k.instruction, it->second.confirmed ? "" : " (unconfirmed)", it->second.source,
+                    m.conditions.clock_hz / 1e9);
   }
 
   void measure_memory(Measurement& m, const RunPolicy& policy, RunContext& ctx) {
@@ -588,6 +602,9 @@ const std::vector<KernelSpec>& cpu_kernel_specs() {
       compute_spec("fma.fp16", "FP16 FMA", DType::fp16, "2 FLOP per FMA lane"),
       compute_spec("dot.bf16", "BF16 dot product, FP32 accumulate", DType::bf16, "2 FLOP per BF16 multiply-add"),
       compute_spec("dot.int8", "INT8 dot product, INT32 accumulate", DType::int8, "2 OP per 8-bit multiply-add"),
+      compute_spec("amx.bf16", "BF16 matrix (AMX), FP32 accumulate", DType::bf16, "2 FLOP per BF16 multiply-add"),
+      compute_spec("amx.int8", "INT8 matrix (AMX), INT32 accumulate", DType::int8, "2 OP per 8-bit multiply-add"),
+      compute_spec("amx.fp16", "FP16 matrix (AMX), FP32 accumulate", DType::fp16, "2 FLOP per FP16 multiply-add"),
       memory_spec("mem.read", "Read (sum)", "STREAM: 8 B per element read"),
       memory_spec("mem.write", "Write", "STREAM: 8 B per element written; write-allocate not counted"),
       memory_spec("mem.write.nt", "Write, non-temporal", "STREAM: 8 B per element written"),

@@ -11,7 +11,7 @@
 namespace probe::cpu {
 
 struct CpuOptions {
-  Isa isa_cap = Isa::avx512;                // measure no ISA above this (--cpu-isa)
+  Isa isa_cap = Isa::amx;                   // measure no ISA above this (--cpu-isa)
   std::optional<int> threads;               // threads per package (default: one per core)
   std::optional<std::uint64_t> array_bytes; // memory kernels: bytes per array (default: 4 × all last-level caches)
 };

@@ -75,7 +75,11 @@ UarchTable UarchTable::parse(std::string_view text, std::string_view file) {
       if (!t.contains("source") || !t.at("source").is_string() || t.at("source").get<std::string>().empty()) {
         bad(file, label, field + ".source", "missing or empty: every figure needs a source");
       }
-      u.throughput[key] = UarchThroughput{t.at("per_cycle").get<double>(), t.at("source").get<std::string>()};
+      if (t.contains("confirmed") && !t.at("confirmed").is_boolean()) {
+        bad(file, label, field + ".confirmed", "expected a boolean");
+      }
+      u.throughput[key] = UarchThroughput{t.at("per_cycle").get<double>(), t.at("source").get<std::string>(),
+                                          t.value("confirmed", true)};
     }
     table.m_entries.push_back(std::move(u));
   }

@@ -11,6 +11,7 @@ namespace probe::cpu {
 struct UarchThroughput {
   double per_cycle = 0;  // counted instructions per cycle per core
   std::string source;
+  bool confirmed = true;  // false: a presumed figure (optional "confirmed": false in the JSON)
 };
 
 struct Uarch {

@@ -159,7 +159,7 @@ TEST(Cli, QuickReportEndToEndOnThisMachine) {
     EXPECT_GT((*m)["conditions"]["clock_hz"].get<double>(), 0) << k;
   }
   // Every kernel appears, measured or skipped with a reason: never silently absent.
-  for (const char* k : {"fma.fp16", "dot.bf16", "dot.int8"}) {
+  for (const char* k : {"fma.fp16", "dot.bf16", "dot.int8", "amx.bf16", "amx.int8", "amx.fp16"}) {
     const json* m = measurement(j, "cpu0", k);
     ASSERT_NE(m, nullptr) << k;
     if ((*m)["status"] != "ok") EXPECT_FALSE((*m)["reason"].get<std::string>().empty()) << k;

@@ -9,7 +9,10 @@ binary is disassembled with `objdump -d --no-show-raw-insn` (GNU or LLVM objdump
 compute rows: the function must contain exactly one backward conditional jump (the hot loop). In that loop
 body, for each '+'-separated mnemonic, the count of that mnemonic with all-operands of the claimed width must
 equal instr_per_iter, no such mnemonic may appear on another width, and the destinations must be
-instr_per_iter distinct registers (independent accumulators).
+instr_per_iter distinct registers (independent accumulators). AMX rows (width tmm) also need the operand tiles
+register-resident (no tile load/store or LDTILECFG inside the loop), LDTILECFG before the loop and TILERELEASE
+after it. TDPFP16PS is emitted as .byte (GCC 12 lacks -mamx-fp16): the audit sees it only through an objdump
+that decodes AMX-FP16 (GNU binutils >= 2.40, LLVM >= 16), and says so when the loop holds undecodable bytes.
 memory rows: some loop of the function must hold >= 4 packed memory-accessing instructions on the claimed width; no
 wider register may appear in the function; nt rows must stream (movntpd, or movntps/movntdq, on the width)
 and others must not.
@@ -23,7 +26,7 @@ import sys
 
 FUNC_RE = re.compile(r"^([0-9a-f]+) <([^>]+)>:$")
 INSN_RE = re.compile(r"^\s*([0-9a-f]+):\s+(.*)$")
-REG_RE = re.compile(r"%([xyz]mm)(\d+)")
+REG_RE = re.compile(r"%([xyzt]mm)(\d+)")
 WIDER = {"xmm": ("ymm", "zmm"), "ymm": ("zmm",), "zmm": ()}
 
 
@@ -82,6 +85,8 @@ def audit_compute(funcs, symbol, mnemonics, width, count):
     if len(found) != 1:
         return f"expected exactly one loop (backward conditional jump), found {len(found)}"
     loop = body(insns, found[0])
+    if width == "tmm" and any(i[1].startswith("(bad)") or i[1] == ".byte" for i in loop):
+        return "the loop holds bytes objdump cannot decode (AMX-FP16 needs GNU objdump >= 2.40 or LLVM >= 16)"
     for mn in mnemonics.split("+"):
         same = [i for i in loop if i[1] == mn]
         right = [i for i in same if widths(i[2]) == {width}]
@@ -92,6 +97,23 @@ def audit_compute(funcs, symbol, mnemonics, width, count):
         dests = {i[2].rsplit(",", 1)[-1].strip() for i in right}
         if len(dests) != count:
             return f"'{mn}' writes {len(dests)} distinct registers, expected {count} independent accumulators"
+    if width == "tmm":
+        return audit_tiles(insns, loop, found[0])
+    return None
+
+
+TILE_MEMORY = ("tileloadd", "tileloaddt1", "tilestored", "ldtilecfg", "sttilecfg", "tilezero")
+
+
+def audit_tiles(insns, loop, span):
+    """AMX: operands stay in tile registers; the configuration is loaded before the loop and released after."""
+    inside = [i[1] for i in loop if i[1] in TILE_MEMORY]
+    if inside:
+        return f"tile memory/config instruction in the loop ({inside[0]}): operands must stay in tile registers"
+    if not any(i[1] == "ldtilecfg" and i[0] < span[0] for i in insns):
+        return "no ldtilecfg before the loop (the tile configuration is per thread)"
+    if not any(i[1] == "tilerelease" and i[0] > span[1] for i in insns):
+        return "no tilerelease after the loop"
     return None
 
 

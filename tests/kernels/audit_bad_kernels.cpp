@@ -32,3 +32,22 @@ __attribute__((noinline, used)) void bad_scalar_copy(double* a, const double* b,
   }
 }
 }
+
+// AMX (never executed): the audit must reject a loop that chains every TDP* through one accumulator, one that
+// reloads an operand tile inside the loop, and one whose tile configuration is never released.
+#define AMX_LOOP(PRE, BODY, POST) \
+  asm volatile(PRE "1:\n\t" BODY "sub $1, %[n]\n\tjnz 1b\n\t" POST : [n] "+r"(n) : "r"(p) : "cc", "memory")
+#define TDP(c, a, b) "tdpbf16ps %%tmm" #b ", %%tmm" #a ", %%tmm" #c "\n\t"
+extern "C" {
+__attribute__((noinline, used)) void bad_amx_one_chain(std::uint64_t n, const void* p) {
+  AMX_LOOP("ldtilecfg (%1)\n\t", TDP(0, 4, 6) TDP(0, 4, 7) TDP(0, 5, 6) TDP(0, 5, 7), "tilerelease\n\t");
+}
+__attribute__((noinline, used)) void bad_amx_reload(std::uint64_t n, const void* p) {
+  AMX_LOOP("ldtilecfg (%1)\n\tmov $64, %%rax\n\t",
+           "tileloadd (%1,%%rax,1), %%tmm4\n\t" TDP(0, 4, 6) TDP(1, 4, 7) TDP(2, 5, 6) TDP(3, 5, 7),
+           "tilerelease\n\t");
+}
+__attribute__((noinline, used)) void bad_amx_no_release(std::uint64_t n, const void* p) {
+  AMX_LOOP("ldtilecfg (%1)\n\t", TDP(0, 4, 6) TDP(1, 4, 7) TDP(2, 5, 6) TDP(3, 5, 7), "");
+}
+}

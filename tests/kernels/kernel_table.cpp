@@ -11,6 +11,7 @@ namespace {
 
 std::string_view width_of(probe::cpu::Isa isa) {
   switch (isa) {
+    case probe::cpu::Isa::amx: return "tmm";
     case probe::cpu::Isa::avx512: return "zmm";
     case probe::cpu::Isa::avx2: return "ymm";
     case probe::cpu::Isa::sse2: return "xmm";

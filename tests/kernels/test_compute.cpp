@@ -104,6 +104,10 @@ TEST(ComputeInfo, OpCountsMatchHandCountedValues) {
       {"dot.int8/avx512", 12 * 16 * 4 * 2}, // 1536
       {"dot.int8/avx2", 12 * 8 * 4 * 2},    // 768
       {"fma.fp16/avx512", 12 * 32 * 2},     // 768
+      // AMX: 4 full-tile instructions per iteration, 16×16 outputs × K multiply-adds × 2.
+      {"amx.bf16/amx", 4 * 16 * 16 * 32 * 2},  // 65,536
+      {"amx.fp16/amx", 4 * 16 * 16 * 32 * 2},  // 65,536
+      {"amx.int8/amx", 4 * 16 * 16 * 64 * 2},  // 131,072
   };
   const auto variants = compute_kernel_variants();
   EXPECT_EQ(variants.size(), expected.size());
@@ -111,7 +115,7 @@ TEST(ComputeInfo, OpCountsMatchHandCountedValues) {
     const auto it = expected.find(key(*k));
     ASSERT_NE(it, expected.end()) << "no hand count for " << key(*k);
     EXPECT_EQ(k->ops_per_iter(), it->second) << key(*k);
-    EXPECT_EQ(k->instr_per_iter, 12) << key(*k);
+    EXPECT_EQ(k->instr_per_iter, k->isa == Isa::amx ? 4 : 12) << key(*k);  // accumulators: tiles or vectors
     EXPECT_FALSE(k->instruction.empty());
     EXPECT_FALSE(k->counting.empty());
   }
@@ -122,7 +126,10 @@ TEST(ComputeInfo, DtypesAndIsas) {
     EXPECT_EQ(isa_from_string(k->variant), k->isa) << key(*k);
     const std::string_view dtype = k->id.substr(k->id.find('.') + 1);
     EXPECT_EQ(to_string(k->dtype), dtype) << key(*k);
-    const std::string_view width = k->isa == Isa::avx512 ? "zmm" : k->isa == Isa::avx2 ? "ymm" : "xmm";
+    const std::string_view width = k->isa == Isa::amx      ? "tmm"
+                                   : k->isa == Isa::avx512 ? "zmm"
+                                   : k->isa == Isa::avx2   ? "ymm"
+                                                           : "xmm";
     EXPECT_TRUE(k->instruction.ends_with(width)) << key(*k) << ": " << k->instruction;
   }
 }
@@ -183,8 +190,8 @@ TEST(ComputeSelect, HonoursTheCpuFeatures) {
 
 TEST(ComputeSelect, SelectedIsSupportedOnThisCpu) {
   const CpuFeatures f = detect_features();
-  for (const char* id : {"fma.fp64", "fma.fp32", "dot.bf16", "dot.int8", "fma.fp16"}) {
-    for (Isa cap : {Isa::avx512, Isa::avx2, Isa::sse2}) {
+  for (const char* id : {"fma.fp64", "fma.fp32", "dot.bf16", "dot.int8", "fma.fp16", "amx.bf16", "amx.int8", "amx.fp16"}) {
+    for (Isa cap : {Isa::amx, Isa::avx512, Isa::avx2, Isa::sse2}) {
       const ComputeKernelInfo* k = select_compute_kernel(id, f, cap);
       if (k == nullptr) continue;
       EXPECT_TRUE(is_supported(*k, f)) << key(*k);

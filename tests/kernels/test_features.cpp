@@ -46,7 +46,8 @@ TEST(CpuFeatures, StableAcrossCalls) {
 }
 
 TEST(IsaNames, RoundTrip) {
-  for (Isa i : {Isa::avx512, Isa::avx2, Isa::sse2}) EXPECT_EQ(isa_from_string(to_string(i)), i);
+  for (Isa i : {Isa::amx, Isa::avx512, Isa::avx2, Isa::sse2}) EXPECT_EQ(isa_from_string(to_string(i)), i);
+  EXPECT_EQ(to_string(Isa::amx), "amx");
   EXPECT_EQ(to_string(Isa::avx512), "avx512");
   EXPECT_EQ(to_string(Isa::avx2), "avx2");
   EXPECT_EQ(to_string(Isa::sse2), "sse2");

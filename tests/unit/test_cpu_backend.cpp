@@ -44,7 +44,7 @@ TEST(CpuBackend, EnumeratesPackagesWithEveryKernelListed) {
   EXPECT_EQ(d->info().id, "cpu0");
   EXPECT_EQ(d->info().kind, "cpu");
   EXPECT_GE(d->info().units, 1);
-  EXPECT_EQ(d->kernels().size(), 12u);
+  EXPECT_EQ(d->kernels().size(), 15u);
   for (const auto& k : d->kernels()) EXPECT_FALSE(k.counting.empty()) << k.id;
 }
 
@@ -164,3 +164,48 @@ TEST(CpuBackend, MemoryArraysAreFilledOncePerRun) {
   }
   EXPECT_EQ(t.conditions.working_set_bytes, 3 * w.conditions.working_set_bytes);
 }
+
+// AMX: measured and verified where the CPU has the instruction and Linux grants the tile state; otherwise
+// skipped with the specific reason (an AMD or pre-Sapphire Rapids CI machine takes the second branch).
+TEST(CpuBackend, AmxIsMeasuredWhereGrantedElseSkippedWithTheReason) {
+  auto d = first_device();
+  ASSERT_TRUE(d);
+  const auto f = cpu::detect_features();
+  const bool granted = cpu::amx_permission(f).granted();
+  RunContext ctx;
+  for (const char* id : {"amx.bf16", "amx.int8", "amx.fp16"}) {
+    const bool has = std::string_view(id) == "amx.bf16"   ? f.amx_bf16
+                     : std::string_view(id) == "amx.int8" ? f.amx_int8
+                                                          : f.amx_fp16;
+    const Measurement m = measure_safely(*d, spec(*d, id), tiny(), ctx);
+    if (has && granted) {
+      ASSERT_EQ(m.status, Status::ok) << id << ": " << m.reason;
+      EXPECT_EQ(m.variant, "amx");
+      EXPECT_GT(m.stats.median, 0);
+      if (m.theoretical) {
+        EXPECT_LE(m.stats.median, *m.theoretical * 1.05) << m.theoretical_basis;
+        EXPECT_NE(m.theoretical_basis.find("tmm per cycle"), std::string::npos) << m.theoretical_basis;
+      }
+    } else {
+      EXPECT_EQ(m.status, Status::skipped) << id;
+      const std::string want = !has ? "on this CPU" : cpu::amx_permission(f).reason;
+      EXPECT_NE(m.reason.find(want), std::string::npos) << id << ": " << m.reason;
+    }
+  }
+}
+
+TEST(CpuBackend, IsaCapAvx512LeavesAmxOut) {
+  const auto f = cpu::detect_features();
+  if (!f.amx_bf16 || !cpu::amx_permission(f).granted()) GTEST_SKIP() << "no AMX-BF16 granted on this machine";
+  cpu::CpuOptions o;
+  o.isa_cap = cpu::Isa::avx512;
+  auto d = first_device(o);
+  ASSERT_TRUE(d);
+  RunContext ctx;
+  const Measurement m = measure_safely(*d, spec(*d, "amx.bf16"), tiny(), ctx);
+  EXPECT_EQ(m.status, Status::skipped);
+  EXPECT_EQ(m.reason, "the amx variant is above the ISA cap --cpu-isa avx512");
+}
+
+TEST(CpuBackend, TheDefaultIsaCapIsAmx) { EXPECT_EQ(cpu::CpuOptions{}.isa_cap, cpu::Isa::amx); }
+

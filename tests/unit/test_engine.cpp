@@ -150,8 +150,8 @@ class InjectingRunner : public SampleRunner {
 
 TEST(Engine, RealKernelWithInjectedWrongResultIsFailed) {
   const auto f = cpu::detect_features();
-  for (const char* id : {"fma.fp64", "fma.fp32", "dot.bf16", "dot.int8"}) {
-    const auto* info = cpu::select_compute_kernel(id, f, cpu::Isa::avx512);
+  for (const char* id : {"fma.fp64", "fma.fp32", "dot.bf16", "dot.int8", "amx.bf16", "amx.int8", "amx.fp16"}) {
+    const auto* info = cpu::select_compute_kernel(id, f, cpu::Isa::amx);
     if (!info) continue;
     auto p = small_policy();
     p.sample_s = 0.002;

@@ -72,3 +72,31 @@ TEST(Uarch, MalformedFilesNameFileEntryAndField) {
   const std::string negative = std::string(kGood).replace(s.find("\"per_cycle\":1"), 13, "\"per_cycle\":-1");
   EXPECT_NE(error_of(negative).find("per_cycle"), std::string::npos);
 }
+
+TEST(Uarch, ConfirmedIsAnOptionalBoolean) {
+  const std::string s = kGood;
+  EXPECT_TRUE(UarchTable::parse(kGood, "u.json").entries()[0].throughput.at("fma.fp64/avx512").confirmed);
+  const std::string presumed = std::string(kGood).replace(s.find(R"(,"source":"s")"), 13, R"(,"source":"s","confirmed":false)");
+  EXPECT_FALSE(UarchTable::parse(presumed, "u.json").entries()[0].throughput.at("fma.fp64/avx512").confirmed);
+  const std::string not_bool = std::string(kGood).replace(s.find(R"(,"source":"s")"), 13, R"(,"source":"s","confirmed":"no")");
+  EXPECT_NE(error_of(not_bool).find("throughput.fma.fp64/avx512.confirmed"), std::string::npos) << error_of(not_bool);
+}
+
+TEST(Uarch, AmxRatesAreOneFullTileInstructionPer16Cycles) {
+  // 16,384 FLOP (BF16) or 32,768 OP (INT8) per TDP* at 1/16 per cycle: 1024 FLOP and 2048 OP per cycle per core.
+  const auto& t = UarchTable::builtin();
+  const auto* spr = t.find("GenuineIntel", 6, 143);
+  const auto* emr = t.find("GenuineIntel", 6, 207);
+  const auto* gnr = t.find("GenuineIntel", 6, 173);
+  ASSERT_NE(spr, nullptr);
+  ASSERT_EQ(spr, emr);
+  ASSERT_NE(gnr, nullptr);
+  for (const auto* u : {spr, gnr}) {
+    for (const char* key : {"amx.bf16/amx", "amx.int8/amx"}) {
+      ASSERT_TRUE(u->throughput.count(key)) << u->id << " " << key;
+      EXPECT_DOUBLE_EQ(u->throughput.at(key).per_cycle, 1.0 / 16) << u->id << " " << key;
+    }
+  }
+  EXPECT_FALSE(spr->throughput.count("amx.fp16/amx")) << "Sapphire/Emerald Rapids have no AMX-FP16";
+  EXPECT_FALSE(gnr->throughput.at("amx.fp16/amx").confirmed);
+}
