@@ -145,7 +145,7 @@ CpuDescription load_cpu_description(const std::string& path) {
 
 std::string to_json_text(const CpuDescription& d) {
   const CpuFeatures& f = d.cpu;
-  json j = json::object();
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();  // in the schema's order, for a reader
   j["schema"] = kSchema;
   if (!d.source.empty()) j["source"] = d.source;
   j["vendor"] = f.vendor;
@@ -156,9 +156,10 @@ std::string to_json_text(const CpuDescription& d) {
   j["features"] = feature_names(f);
   if (f.avx10_version > 0) j["avx10_version"] = f.avx10_version;
   j["hypervisor"] = f.hypervisor;
-  json caches = json::array();
+  nlohmann::ordered_json caches = nlohmann::ordered_json::array();
   for (const CpuCache& c : f.caches) {
-    caches.push_back({{"level", c.level}, {"type", c.type}, {"size_kib", c.size_bytes / 1024}, {"shared_by", c.shared_by}});
+    caches.push_back(nlohmann::ordered_json{
+        {"level", c.level}, {"type", c.type}, {"size_kib", c.size_bytes / 1024}, {"shared_by", c.shared_by}});
   }
   j["caches"] = caches;
   j["packages"] = d.packages;

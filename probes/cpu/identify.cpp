@@ -72,8 +72,9 @@ void by_features(Identification& id, const CpuFeatures& f, const UarchTable& tab
                                       table.feature_order_source(), f.vendor));
     return;
   }
-  const std::string seen = fmt::format("{} present: {} (feature order, {})", display_feature(rule->feature),
-                                       rule->generation, table.feature_order_source());
+  // The order's source is in data/cpu_uarch.json (feature_order.source); the line names it briefly.
+  const std::string seen = fmt::format("{} present: {} (GCC's feature order, data/cpu_uarch.json feature_order)",
+                                       display_feature(rule->feature), rule->generation);
   if (rule->entry.empty()) {
     id.evidence.push_back(seen + "; not in data/cpu_uarch.json: no per-cycle rates");
     return;
