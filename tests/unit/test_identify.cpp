@@ -371,9 +371,10 @@ TEST(IdentifyLive, TheRealFmaUnitCountNeedsAvx512) {
     GTEST_SKIP() << "AVX-512 is not usable on this CPU: the empirical count does not run";
   }
   ASSERT_TRUE(c.ran);
-  // Not a speed assertion: adding 12 permutes can neither speed the loop up much nor more than triple it.
+  // Not a speed assertion: adding 12 permutes can neither speed the loop up much nor more than quadruple it
+  // (a busy machine adds noise).
   EXPECT_GT(c.timing.ratio(), 0.8) << c.summary;
-  EXPECT_LT(c.timing.ratio(), 3.0) << c.summary;
+  EXPECT_LT(c.timing.ratio(), 4.0) << c.summary;
   if (f.vendor != "GenuineIntel") EXPECT_EQ(c.units, 0);
 }
 
