@@ -11,6 +11,7 @@
 
 #include "assessment.hpp"
 #include "cpu_backend.hpp"
+#include "cpu_description.hpp"
 #include "json_io.hpp"
 #include "printer.hpp"
 #include "probe/engine.hpp"
@@ -28,6 +29,9 @@ constexpr const char* kFooter = R"(Commands:
   probe rules                 the rulesets known (built in, plus --rules FILE)
   probe classify --chip NAME  declared and derived metrics of a chip in the database and its verdicts under
                               every ruleset, measuring nothing
+  probe describe-cpu          this machine's CPU as a recorded description (JSON; --json FILE writes it to FILE)
+  probe --list --cpu-description FILE
+                              identify a recorded CPU and list its theoretical per-cycle rates, measuring nothing
 
 Exit status:
   0  success
@@ -54,14 +58,15 @@ std::vector<std::string> split_list(const std::string& s) {
 
 struct Options {
   bool report = false, list = false, quick = false, thorough = false, no_plugins = false, no_progress = false;
-  std::string json_file, format = "text", kernels, devices, cpu_isa = "amx", mem_size, topology_xml;
+  std::string json_file, format = "text", kernels, devices, cpu_isa = "amx", mem_size, topology_xml,
+      cpu_description;
   std::vector<std::string> plugin_dirs;
   int threads = 0;
   // Control parameters
   std::string rulesets, chipdb, datacenter, chip;
   std::vector<std::string> rules_files;
   double die_area = 0, derive_clock = 0;
-  bool rules_command = false, classify_command = false;
+  bool rules_command = false, classify_command = false, describe_cpu_command = false;
 };
 
 report::AssessmentOptions assessment_options(const Options& o) {
@@ -120,6 +125,22 @@ int run_classify(const Options& o) {
   doc["node_verdicts"] = assessment.node_json();
   doc["provenance"] = assessment.provenance_json();
   emit(o, text, doc);
+  return kExitOk;
+}
+
+// probe describe-cpu: the live CPU as a recorded description (what --cpu-description reads back).
+int run_describe_cpu(const Options& o) {
+  const Topology topology{Topology::Options{}};
+  const cpu::CpuDescription d = cpu::describe_this_cpu(
+      topology.inventory(), fmt::format("recorded by probe {} describe-cpu on this machine, {}", kVersion,
+                                        utc_now_iso8601()));
+  const std::string text = cpu::to_json_text(d);
+  if (!o.json_file.empty()) {
+    report::write_file_atomically(o.json_file, text);
+  } else {
+    std::cout << text;
+  }
+  std::cout.flush();
   return kExitOk;
 }
 
@@ -184,6 +205,10 @@ int run(const Options& o, const std::string& command, const char* argv0) {
   }
   if (o.rules_command) return run_rules(o);
   if (o.classify_command) return run_classify(o);
+  if (o.describe_cpu_command) return run_describe_cpu(o);
+  // Read before anything else: a bad description is an input error (exit 2) naming the file and the field.
+  std::optional<cpu::CpuDescription> description;
+  if (!o.cpu_description.empty()) description = cpu::load_cpu_description(o.cpu_description);
   // Data files are read before anything is measured: a bad --rules file is an input error, not a late crash.
   report::Assessment assessment(assessment_options(o));
   const RunPolicy policy = RunPolicy::for_budget(o.quick ? Budget::quick : o.thorough ? Budget::thorough : Budget::normal);
@@ -209,7 +234,13 @@ int run(const Options& o, const std::string& command, const char* argv0) {
   rep.inventory = topology->inventory();
 
   std::vector<SourcedBackend> backends;
-  backends.push_back({std::shared_ptr<Backend>(cpu::make_cpu_backend(topology, cpu_options)), "built-in"});
+  if (description) {
+    backends.push_back({std::shared_ptr<Backend>(cpu::make_described_cpu_backend(*description, o.cpu_description,
+                                                                                 cpu_options)),
+                        "built-in"});
+  } else {
+    backends.push_back({std::shared_ptr<Backend>(cpu::make_cpu_backend(topology, cpu_options)), "built-in"});
+  }
   if (!o.no_plugins) {
     std::vector<std::filesystem::path> dirs(o.plugin_dirs.begin(), o.plugin_dirs.end());
     for (auto& d : default_plugin_dirs(exe_path(argv0))) dirs.push_back(std::move(d));
@@ -291,6 +322,8 @@ int run(const Options& o, const std::string& command, const char* argv0) {
       for (const auto& k : h.device->kernels()) ids.push_back(k.id);
       out += fmt::format("  {:<8}{} ({}): {}\n", h.device->info().id, h.device->info().name, h.device->info().arch,
                          fmt::join(ids, " "));
+      // How the device was identified, its evidence and theoretical rates: what a reader checks first.
+      for (const auto& [key, value] : h.device->info().properties) out += fmt::format("          {}: {}\n", key, value);
     }
     std::cout << out;
   } else {
@@ -334,6 +367,10 @@ int run_cli(int argc, char** argv) {
                  "Read the node's topology from an hwloc XML file (another node's inventory; nothing is measured "
                  "on the CPU then)")
       ->type_name("FILE");
+  app.add_option("--cpu-description", o.cpu_description,
+                 "Describe the CPU from a recorded description (probe describe-cpu; schema "
+                 "probe-cpu-description/1) instead of the live CPU: identified and listed, nothing measured on it")
+      ->type_name("FILE");
   app.add_flag("--no-progress", o.no_progress, "No progress line on stderr (it is shown only on a terminal anyway)");
   list->excludes(quick)->excludes(thorough);
   app.add_option("--ruleset", o.rulesets,
@@ -371,6 +408,9 @@ int run_cli(int argc, char** argv) {
       ->type_name("NAME")
       ->required();
   classify_cmd->fallthrough();
+  auto* describe_cmd = app.add_subcommand(
+      "describe-cpu", "Print this machine's CPU as a recorded description (JSON; --json FILE writes it to FILE)");
+  describe_cmd->fallthrough();
   app.require_subcommand(0, 1);
 
   std::string command = "probe";
@@ -391,9 +431,12 @@ int run_cli(int argc, char** argv) {
   }
   o.rules_command = rules_cmd->parsed();
   o.classify_command = classify_cmd->parsed();
-  if ((o.rules_command || o.classify_command) && (o.report || o.list || o.quick || o.thorough)) {
-    std::cerr << "probe: " << (o.rules_command ? "rules" : "classify")
-              << " measures nothing: --report, --list, --quick and --thorough do not apply (see probe --help)\n";
+  o.describe_cpu_command = describe_cmd->parsed();
+  if ((o.rules_command || o.classify_command || o.describe_cpu_command) &&
+      (o.report || o.list || o.quick || o.thorough || !o.cpu_description.empty())) {
+    std::cerr << "probe: " << (o.rules_command ? "rules" : o.classify_command ? "classify" : "describe-cpu")
+              << " measures nothing: --report, --list, --quick, --thorough and --cpu-description do not apply (see "
+                 "probe --help)\n";
     return kExitUsage;
   }
   try {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,7 +15,19 @@
 
 namespace probe::cpu {
 
-// What the processor and the OS support (CPUID + XGETBV: AVX state must be enabled by the OS too).
+// One cache as CPUID describes it (Intel leaf 4, AMD leaf 0x8000001D): one instance's size, and how many
+// logical processors CPUID says may share it (EAX[25:14] + 1: an upper bound, not a count of those online).
+struct CpuCache {
+  int level = 0;
+  std::string type;  // "data", "instruction", "unified"
+  std::uint64_t size_bytes = 0;
+  int shared_by = 0;
+  friend bool operator==(const CpuCache&, const CpuCache&) = default;
+};
+
+// What the processor and the OS support (CPUID + XGETBV: AVX state must be enabled by the OS too), read from
+// CPUID directly: /proc/cpuinfo hides bits its kernel does not know (AMX-FP16 on older kernels, AVX10).
+// A plain struct: a recorded CPU description (probe describe-cpu) maps onto exactly these fields.
 struct CpuFeatures {
   std::string vendor;  // "AuthenticAMD", "GenuineIntel"
   std::string brand;   // CPUID brand string
@@ -26,7 +39,35 @@ struct CpuFeatures {
   // (bits 17, 18). Linux must also grant the process permission (arch_prctl) before the first tile instruction.
   bool amx_tile = false, amx_bf16 = false, amx_int8 = false, amx_fp16 = false;
   bool os_amx = false;
+  // Generation markers (cpu.md, GCC's feature order): AVX-512 ones only where the OS enables ZMM state, the
+  // others as CPUID reports them.
+  bool avx512cd = false, avx512_ifma = false, avx512_vbmi = false, avx512_vp2intersect = false;
+  bool vaes = false, gfni = false, clwb = false, serialize = false, tsxldtrk = false, hybrid = false;
+  bool amx_complex = false, avx10 = false;
+  int avx10_version = 0;      // leaf 0x24 EBX[7:0] where AVX10 is present, else 0
+  bool hypervisor = false;    // CPUID.1:ECX[31]: a guest of a hypervisor (whose model number may be masked)
+  std::vector<CpuCache> caches;
+  int base_mhz = 0, max_mhz = 0;  // leaf 0x16 (Intel), 0 where absent
 };
+
+// The boolean features by name: the names a CPU description lists and data/cpu_uarch.json's requires/forbids
+// use. `cpuid` says where the bit is.
+struct FeatureFlag {
+  std::string_view name;
+  bool CpuFeatures::*member;
+  std::string_view cpuid;
+};
+[[nodiscard]] std::span<const FeatureFlag> feature_flags() noexcept;
+// The flag called `name`, or nullptr.
+[[nodiscard]] const FeatureFlag* find_feature_flag(std::string_view name) noexcept;
+// True for a flag name or "avx10.N" (AVX10 at version N or later), the names identification rules may test.
+[[nodiscard]] bool is_feature_name(std::string_view name) noexcept;
+// Whether `f` has the feature `name` (see is_feature_name); false for an unknown name.
+[[nodiscard]] bool has_feature(const CpuFeatures& f, std::string_view name) noexcept;
+// The names of the flags that are set, in feature_flags() order.
+[[nodiscard]] std::vector<std::string> feature_names(const CpuFeatures& f);
+// The largest level-3 cache instance CPUID describes (0 when none).
+[[nodiscard]] std::uint64_t l3_bytes(const CpuFeatures& f) noexcept;
 [[nodiscard]] CpuFeatures detect_features() noexcept;
 
 // The code paths, best first. A user may cap the ISA (--cpu-isa) to measure a lower path. amx (the tile matrix
@@ -176,5 +217,15 @@ class MemoryKernel {
 // One uncalibrated run of the same chain, `adds` long (1e6 adds: ~0.3 ms at 3 GHz): cheap enough to follow every
 // sample of a kernel, short enough to end before the core leaves the kernel's licence clock.
 [[nodiscard]] double core_clock_hz_brief(std::uint64_t adds) noexcept;
+
+// Empirical count of 512-bit FMA units (GROMACS identifyavx512fmaunits): the best time of 12 independent zmm
+// FMAs per iteration against 12 FMAs interleaved with 12 vpermd (port 5 on Intel). Both loops run at the same
+// clock, so the clock cancels in the ratio. Needs AVX-512 (f.avx512f); takes a few milliseconds.
+struct FmaUnitTiming {
+  double fma_only_s = 0, fma_and_permute_s = 0;
+  std::uint64_t iterations = 0;
+  [[nodiscard]] double ratio() const noexcept { return fma_only_s > 0 ? fma_and_permute_s / fma_only_s : 0; }
+};
+[[nodiscard]] FmaUnitTiming time_zmm_fma_units() noexcept;
 
 }  // namespace probe::cpu

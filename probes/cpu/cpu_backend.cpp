@@ -18,6 +18,7 @@
 #include "probe/engine.hpp"
 #include "probe/error.hpp"
 #include "cycle_counter.hpp"
+#include "identify.hpp"
 #include "uarch.hpp"
 #include "worker_pool.hpp"
 
@@ -285,9 +286,11 @@ class MemoryRunner final : public SampleRunner {
 class CpuDevice final : public Device {
  public:
   CpuDevice(std::shared_ptr<const Topology> topology, const CpuPackage& package, std::uint64_t llc_total,
-            const CpuOptions& options, const CpuFeatures& features)
-      : m_topology(std::move(topology)), m_package(package), m_options(options), m_features(features) {
-    m_uarch = UarchTable::builtin().find(features.vendor, features.family, features.model);
+            const CpuOptions& options, const CpuFeatures& features, Identification identification)
+      : m_topology(std::move(topology)), m_package(package), m_options(options), m_features(features),
+        m_id(std::move(identification)) {
+    // From evidence, not the model number alone: a hypervisor may mask the model (identify.hpp).
+    m_uarch = m_id.entry;
     m_pus = package.core_first_pu;
     if (m_options.threads && *m_options.threads > 0 && *m_options.threads < static_cast<int>(m_pus.size())) {
       m_pus.resize(static_cast<std::size_t>(*m_options.threads));
@@ -315,6 +318,10 @@ class CpuDevice final : public Device {
     p.emplace_back("last_level_cache", human_bytes(package.llc_bytes));
     p.emplace_back("isa", feature_list(features));
     p.emplace_back("isa_cap", std::string(to_string(m_options.isa_cap)));
+    for (auto& kv : identification_properties(m_id)) p.push_back(std::move(kv));
+    for (auto& kv : rate_properties(m_id, features, static_cast<int>(m_pus.size()), m_options.isa_cap)) {
+      p.push_back(std::move(kv));
+    }
     if (running_under_hypervisor()) {
       m_info.partial = true;
       m_info.partial_reason = "virtual machine: the visible cores may be part of a larger physical package";
@@ -443,24 +450,18 @@ class CpuDevice final : public Device {
 
   void set_theoretical(Measurement& m, const ComputeKernelInfo& k, int threads) {
     if (m.conditions.clock_hz <= 0) return;
-    if (!m_uarch) {
-      m.theoretical_basis = fmt::format("unknown: {} family {} model {} is not in data/cpu_uarch.json",
-                                        m_features.vendor, m_features.family, m_features.model);
-      return;
-    }
     const std::string key = fmt::format("{}/{}", k.id, k.variant);
-    const auto it = m_uarch->throughput.find(key);
-    if (it == m_uarch->throughput.end()) {
-      m.theoretical_basis = fmt::format("unknown: no throughput for {} on {} in data/cpu_uarch.json", key,
-                                        m_uarch->name);
+    const RateLookup rate = per_cycle_rate(m_id, m_features, key);
+    if (!rate.per_cycle) {
+      m.theoretical_basis = rate.unknown_reason;
       return;
     }
-    const double per_cycle_ops = it->second.per_cycle * k.ops_per_instr;
+    const double per_cycle_ops = *rate.per_cycle * k.ops_per_instr;
     m.theoretical = threads * per_cycle_ops * m.conditions.clock_hz;
     m.theoretical_basis =
-        fmt::format("{} cores × {:g} {}/cycle ({:g} × {} per cycle{}, {}) × {:.3f} GHz measured", threads,
-                    per_cycle_ops, m.spec.dtype == DType::int8 ? "OP" : "FLOP", it->second.per_cycle,
-                    k.instruction, it->second.confirmed ? "" : " (unconfirmed)", it->second.source,
+        fmt::format("{} cores × {:g} {}/cycle ({:g} × {} per cycle{}, {}{}) × {:.3f} GHz measured", threads,
+                    per_cycle_ops, m.spec.dtype == DType::int8 ? "OP" : "FLOP", *rate.per_cycle, k.instruction,
+                    rate.confirmed ? "" : " (unconfirmed)", rate.empirical ? "empirical: " : "", rate.source,
                     m.conditions.clock_hz / 1e9);
   }
 
@@ -544,6 +545,7 @@ class CpuDevice final : public Device {
   CpuPackage m_package;
   CpuOptions m_options;
   CpuFeatures m_features;
+  Identification m_id;
   const Uarch* m_uarch = nullptr;
   std::vector<int> m_pus;
   std::uint64_t m_array_bytes = 0, m_llc_total = 0;
@@ -558,8 +560,8 @@ class CpuDevice final : public Device {
 
 class CpuBackend final : public Backend {
  public:
-  CpuBackend(std::shared_ptr<const Topology> topology, CpuOptions options)
-      : m_topology(std::move(topology)), m_options(options) {}
+  CpuBackend(std::shared_ptr<const Topology> topology, CpuOptions options, std::unique_ptr<FmaUnitCounter> counter)
+      : m_topology(std::move(topology)), m_options(options), m_fma_units(std::move(counter)) {}
   std::string_view name() const noexcept override { return "cpu"; }
   Availability availability() noexcept override {
     Availability a;
@@ -578,12 +580,17 @@ class CpuBackend final : public Backend {
   std::vector<std::unique_ptr<Device>> devices() override {
     const Inventory inv = m_topology->inventory();
     const CpuFeatures features = detect_features();
+    const Identification identification = identify(features, UarchTable::builtin());
     std::uint64_t llc_total = 0;
     for (const auto& pkg : inv.packages) llc_total += pkg.llc_bytes;
     std::vector<std::unique_ptr<Device>> out;
     for (const auto& pkg : inv.packages) {
       if (pkg.core_first_pu.empty()) continue;
-      out.push_back(std::make_unique<CpuDevice>(m_topology, pkg, llc_total, m_options, features));
+      // The empirical FMA-unit count, once per device: a cross-check of the table, and the deciding figure where
+      // the table cannot decide (Skylake-SP Silver vs Gold).
+      Identification id = identification;
+      if (m_fma_units) cross_check_fma_units(id, m_fma_units->count(features));
+      out.push_back(std::make_unique<CpuDevice>(m_topology, pkg, llc_total, m_options, features, std::move(id)));
     }
     return out;
   }
@@ -591,6 +598,7 @@ class CpuBackend final : public Backend {
  private:
   std::shared_ptr<const Topology> m_topology;
   CpuOptions m_options;
+  std::unique_ptr<FmaUnitCounter> m_fma_units;
 };
 
 }  // namespace
@@ -617,7 +625,12 @@ const std::vector<KernelSpec>& cpu_kernel_specs() {
 }
 
 std::unique_ptr<Backend> make_cpu_backend(std::shared_ptr<const Topology> topology, CpuOptions options) {
-  return std::make_unique<CpuBackend>(std::move(topology), options);
+  return std::make_unique<CpuBackend>(std::move(topology), options, make_fma_unit_counter());
+}
+
+std::unique_ptr<Backend> make_cpu_backend(std::shared_ptr<const Topology> topology, CpuOptions options,
+                                          std::unique_ptr<FmaUnitCounter> fma_unit_counter) {
+  return std::make_unique<CpuBackend>(std::move(topology), options, std::move(fma_unit_counter));
 }
 
 }  // namespace probe::cpu

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "kernels/cpu/cpu_kernels.hpp"
 #include "probe/device.hpp"
@@ -17,6 +18,17 @@ struct CpuOptions {
 };
 
 [[nodiscard]] std::unique_ptr<Backend> make_cpu_backend(std::shared_ptr<const Topology> topology, CpuOptions options);
+// The same with another empirical FMA-unit counter (tests; nullptr: none is run).
+class FmaUnitCounter;
+[[nodiscard]] std::unique_ptr<Backend> make_cpu_backend(std::shared_ptr<const Topology> topology, CpuOptions options,
+                                                        std::unique_ptr<FmaUnitCounter> fma_unit_counter);
+
+// A CPU described by a recorded description (probe --cpu-description FILE) instead of the live CPU: one device
+// per described package, identified from the description; nothing on it is measured (every kernel is skipped
+// with the reason) and no empirical check runs. `file` names the description in the report.
+struct CpuDescription;
+[[nodiscard]] std::unique_ptr<Backend> make_described_cpu_backend(const CpuDescription& description,
+                                                                  std::string file, CpuOptions options);
 
 // The kernel specs every CPU device lists, in report order.
 [[nodiscard]] const std::vector<KernelSpec>& cpu_kernel_specs();

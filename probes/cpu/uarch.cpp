@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <algorithm>
 #include <set>
 
+#include "kernels/cpu/cpu_kernels.hpp"
 #include "probe/error.hpp"
 
 namespace probe::data {
@@ -28,6 +30,23 @@ const json& need(const json& obj, std::string_view file, std::string_view entry,
     bad(file, entry, field, fmt::format("expected {}, found {}", json(type).type_name(), v.type_name()));
   }
   return v;
+}
+
+// An optional array of feature names; an unknown name is an error naming the entry and the field.
+std::vector<std::string> feature_list(const json& e, std::string_view file, std::string_view entry, const char* field) {
+  std::vector<std::string> out;
+  if (!e.contains(field)) return out;
+  const json& a = e.at(field);
+  if (!a.is_array()) bad(file, entry, field, "expected an array of feature names");
+  for (const json& n : a) {
+    if (!n.is_string()) bad(file, entry, field, "expected an array of feature names");
+    const auto name = n.get<std::string>();
+    if (!is_feature_name(name)) {
+      bad(file, entry, field, fmt::format("unknown feature '{}' (known: the names of probe describe-cpu, or avx10.N)", name));
+    }
+    out.push_back(name);
+  }
+  return out;
 }
 
 }  // namespace
@@ -81,9 +100,88 @@ UarchTable UarchTable::parse(std::string_view text, std::string_view file) {
       u.throughput[key] = UarchThroughput{t.at("per_cycle").get<double>(), t.at("source").get<std::string>(),
                                           t.value("confirmed", true)};
     }
+    u.requires_features = feature_list(e, file, label, "requires");
+    u.forbids_features = feature_list(e, file, label, "forbids");
+    for (const auto& f : u.requires_features) {
+      if (std::find(u.forbids_features.begin(), u.forbids_features.end(), f) != u.forbids_features.end()) {
+        bad(file, label, "forbids", fmt::format("'{}' is also required", f));
+      }
+    }
+    if (e.contains("l3_max_mib")) {
+      const json& b = e.at("l3_max_mib");
+      if (!b.is_object() || !b.contains("value") || !b.at("value").is_number() || b.at("value").get<double>() <= 0) {
+        bad(file, label, "l3_max_mib.value", "missing or not a positive number");
+      }
+      if (!b.contains("source") || !b.at("source").is_string() || b.at("source").get<std::string>().empty()) {
+        bad(file, label, "l3_max_mib.source", "missing or empty: every figure needs a source");
+      }
+      u.l3_max_mib = UarchBound{b.at("value").get<double>(), b.at("source").get<std::string>()};
+    }
+    if (e.contains("fma_unit_keys")) {
+      const json& k = e.at("fma_unit_keys");
+      if (!k.is_array()) bad(file, label, "fma_unit_keys", "expected an array of '<kernel id>/<variant>' strings");
+      for (const json& key : k) {
+        if (!key.is_string()) bad(file, label, "fma_unit_keys", "expected an array of '<kernel id>/<variant>' strings");
+        u.fma_unit_keys.push_back(key.get<std::string>());
+      }
+    }
+    if (e.contains("ambiguity")) {
+      if (!e.at("ambiguity").is_string()) bad(file, label, "ambiguity", "expected a string");
+      u.ambiguity = e.at("ambiguity").get<std::string>();
+    }
+    if (e.contains("model_names")) {
+      const json& mn = e.at("model_names");
+      if (!mn.is_object()) bad(file, label, "model_names", "expected an object of model number -> name");
+      for (const auto& [k, v] : mn.items()) {
+        int model = -1;
+        try {
+          std::size_t pos = 0;
+          model = std::stoi(k, &pos);
+          if (pos != k.size()) model = -1;
+        } catch (...) {
+        }
+        const bool in_range = std::any_of(u.models.begin(), u.models.end(),
+                                          [&](auto r) { return model >= r.first && model <= r.second; });
+        if (!in_range || !v.is_string()) {
+          bad(file, label, "model_names." + k, "must be a decimal model number of this entry mapped to a name");
+        }
+        u.model_names[model] = v.get<std::string>();
+      }
+    }
     table.m_entries.push_back(std::move(u));
   }
+  if (doc.contains("feature_order")) {
+    const json& fo = doc.at("feature_order");
+    if (!fo.is_object()) bad(file, "(top)", "feature_order", "expected an object with 'source' and 'rules'");
+    const json& src = need(fo, file, "(top)", "source", json::value_t::string);
+    table.m_feature_order_source = src.get<std::string>();
+    if (table.m_feature_order_source.empty()) bad(file, "(top)", "feature_order.source", "empty");
+    const json& rules = need(fo, file, "(top)", "rules", json::value_t::array);
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+      const std::string label = fmt::format("feature_order.rules #{}", i);
+      const json& r = rules[i];
+      if (!r.is_object()) bad(file, label, "(rule)", "expected an object");
+      FeatureRule rule;
+      rule.vendor = need(r, file, label, "vendor", json::value_t::string).get<std::string>();
+      rule.feature = need(r, file, label, "feature", json::value_t::string).get<std::string>();
+      if (!is_feature_name(rule.feature)) bad(file, label, "feature", fmt::format("unknown feature '{}'", rule.feature));
+      rule.generation = need(r, file, label, "generation", json::value_t::string).get<std::string>();
+      if (r.contains("entry") && !r.at("entry").is_null()) {
+        rule.entry = need(r, file, label, "entry", json::value_t::string).get<std::string>();
+        if (!ids.count(rule.entry)) bad(file, label, "entry", fmt::format("no entry with id '{}'", rule.entry));
+      }
+      if (r.contains("caveat")) rule.caveat = need(r, file, label, "caveat", json::value_t::string).get<std::string>();
+      table.m_feature_order.push_back(std::move(rule));
+    }
+  }
   return table;
+}
+
+const Uarch* UarchTable::by_id(std::string_view id) const noexcept {
+  for (const Uarch& u : m_entries) {
+    if (u.id == id) return &u;
+  }
+  return nullptr;
 }
 
 const UarchTable& UarchTable::builtin() {

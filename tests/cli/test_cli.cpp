@@ -77,7 +77,8 @@ TEST(Cli, HelpDocumentsExitStatusesAndFlags) {
   EXPECT_EQ(r.status, 0);
   for (const char* s : {"Exit status", "--report", "--list", "--quick", "--thorough", "--json", "--format",
                         "--kernels", "--device", "--cpu-isa", "--threads", "--mem-size", "--plugin-dir",
-                        "--no-plugins", "--topology", "--no-progress", "--version"}) {
+                        "--no-plugins", "--topology", "--no-progress", "--version", "--cpu-description",
+                        "describe-cpu"}) {
     EXPECT_NE(r.out.find(s), std::string::npos) << s;
   }
 }
@@ -121,7 +122,12 @@ INSTANTIATE_TEST_SUITE_P(
                       UsageCase{"--datacenter maybe --list", "--datacenter: 'maybe' is not yes or no"},
                       UsageCase{"--die-area -3 --list", "--die-area"}, UsageCase{"classify", "--chip is required"},
                       UsageCase{"classify --chip Z9000", "--chip: 'Z9000' is not in"},
-                      UsageCase{"rules --quick", "measures nothing"}),
+                      UsageCase{"rules --quick", "measures nothing"},
+                      UsageCase{"--list --cpu-description /nonexistent/cpu.json", "/nonexistent/cpu.json"},
+                      UsageCase{"--list --cpu-description " PROBE_BAD_CPU,
+                                "unknown_feature.json: entry 'features #2', field 'features': unknown feature "
+                                "'avx512_magic'"},
+                      UsageCase{"describe-cpu --list", "describe-cpu measures nothing"}),
     [](const ::testing::TestParamInfo<UsageCase>& info) {
       std::string name;
       for (const char* p = info.param.args; *p && name.size() < 40; ++p) {
@@ -298,4 +304,55 @@ TEST(Cli, ReportCarriesControlParametersOnThreeBasesAndProvenance) {
   EXPECT_FALSE(j["node_verdicts"].empty());
   EXPECT_EQ(j["provenance"]["chip_database"]["sha256"].get<std::string>().size(), 64u);
   EXPECT_FALSE(j["provenance"]["rulesets"].empty());
+}
+
+// A recorded CPU description: identified from evidence, listed with its rates, nothing measured on it.
+TEST(Cli, ListsAMaskedGuestFromItsRecordedDescription) {
+  const fs::path json_file = work_dir() / "masked.json";
+  const Result r = probe(std::string("--list --no-plugins --cpu-description ") + PROBE_CPU_DESCRIPTIONS +
+                         "/intel-masked-guest-model-167.json --json " + json_file.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const char* s :
+       {"identification: intel-sapphire-rapids", "identification_method: features (model treated as masked)",
+        "contradiction: CPUID model 167 (Rocket Lake) contradicts AMX-TILE, AVX512-BF16, AVX512-FP16: model treated "
+        "as masked",
+        "evidence: AMX-TILE present: a Sapphire Rapids-or-later server part",
+        "rate fma.fp64: avx512 (vfmadd213pd zmm): 2/cycle × 16 FLOP = 32 FLOP/cycle/core; 2 cores: 64 GFLOP/s per GHz",
+        "fma_units_512bit: not run: a recorded description is not measured"}) {
+    EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+  }
+  ASSERT_EQ(validate(json_file), 0);
+  const json j = json::parse(slurp(json_file));
+  ASSERT_EQ(j["devices"].size(), 1u);
+  EXPECT_EQ(j["devices"][0]["arch"], "intel-sapphire-rapids");
+}
+
+TEST(Cli, ReportWithADescriptionMeasuresNothingOnTheCpu) {
+  const Result r = probe(std::string("--quick --no-plugins --kernels fma.fp64 --format json --cpu-description ") +
+                         PROBE_CPU_DESCRIPTIONS + "/amd-zen4-epyc-vm.json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json j = json::parse(r.out);
+  const json* m = measurement(j, "cpu0", "fma.fp64");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ((*m)["status"], "skipped");
+  EXPECT_NE((*m)["reason"].get<std::string>().find("nothing is measured"), std::string::npos);
+}
+
+TEST(Cli, DescribeCpuRoundTripsThroughTheParser) {
+  const Result out = probe("describe-cpu");
+  ASSERT_EQ(out.status, 0) << out.err;
+  const json d = json::parse(out.out);
+  EXPECT_EQ(d["schema"], "probe-cpu-description/1");
+  EXPECT_EQ(d["vendor"].get<std::string>().size(), 12u);
+  const fs::path file = work_dir() / "this_cpu.json";
+  const Result w = probe("describe-cpu --json " + file.string());
+  ASSERT_EQ(w.status, 0) << w.err;
+  EXPECT_TRUE(w.out.empty());
+  const std::string schema_check = std::string(PROBE_PYTHON3) + " " + PROBE_VALIDATOR + " " +
+                                   PROBE_CPU_DESCRIPTION_SCHEMA + " " + file.string();
+  EXPECT_EQ(std::system(schema_check.c_str()), 0);
+  const Result l = probe("--list --no-plugins --cpu-description " + file.string());
+  ASSERT_EQ(l.status, 0) << l.err;
+  EXPECT_NE(l.out.find("identification_method: "), std::string::npos) << l.out;
+  EXPECT_NE(l.out.find("evidence: CPUID: " + d["vendor"].get<std::string>()), std::string::npos) << l.out;
 }
