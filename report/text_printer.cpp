@@ -95,6 +95,16 @@ void noise_warning(std::string& out, const DeviceReport& d, KernelClass kind) {
                      kNoisySpread * 100, fmt::join(noisy, ", "), note(d.measurements.front(), "load_average_1min"));
 }
 
+// One line per measurement above its own theoretical peak (the check every backend shares).
+void above_theoretical_warnings(std::string& out, const DeviceReport& d, KernelClass kind) {
+  for (const auto& m : d.measurements) {
+    if (m.spec.kind == kind && m.ok() && m.above_theoretical) {
+      out += fmt::format("  warning: {}: {}; % peak withheld (theoretical {})\n", m.spec.id, m.above_theoretical->message,
+                         m.theoretical_basis);
+    }
+  }
+}
+
 void compute_table(std::string& out, const DeviceReport& d) {
   bool any = false;
   for (const auto& m : d.measurements) any |= m.spec.kind == KernelClass::compute;
@@ -108,7 +118,10 @@ void compute_table(std::string& out, const DeviceReport& d) {
       continue;
     }
     const std::string theo = m.theoretical ? format_rate(*m.theoretical, m.spec.unit, m.spec.dtype) : "—";
-    const std::string peak = m.theoretical && *m.theoretical > 0 ? pct(m.stats.median / *m.theoretical) : "—";
+    // Above its own peak beyond spread and tolerance: the theoretical figure is wrong, so no percentage of it.
+    const std::string peak = m.above_theoretical                      ? "withheld"
+                             : m.theoretical && *m.theoretical > 0 ? pct(m.stats.median / *m.theoretical)
+                                                                   : "—";
     const std::string clock = m.conditions.clock_hz > 0 ? fmt::format("{:.2f} GHz", m.conditions.clock_hz / 1e9) : "—";
     out += fmt::format("  {:<36}{:<8}{:>16}{:>18}{:>9}{:>9}{:>11}\n", m.spec.title, m.variant,
                        format_rate(m.stats.median, m.spec.unit, m.spec.dtype), theo, peak, pct(m.stats.rel_spread),
@@ -119,6 +132,7 @@ void compute_table(std::string& out, const DeviceReport& d) {
       out += fmt::format("  note: {}: theoretical {}\n", m.spec.id, m.theoretical_basis);
     }
   }
+  above_theoretical_warnings(out, d, KernelClass::compute);
   noise_warning(out, d, KernelClass::compute);
 }
 
@@ -152,6 +166,7 @@ void memory_table(std::string& out, const DeviceReport& d) {
     out += fmt::format("  arrays of {} each (read/write 1, copy 2, triad 3), {} threads pinned to PUs {}\n",
                        format_bytes(array_bytes), first_ok->conditions.threads, fmt::join(first_ok->conditions.pus, ","));
     noise_warning(out, d, KernelClass::memory);
+    above_theoretical_warnings(out, d, KernelClass::memory);
     const std::string warn = note(*first_ok, "warning");
     if (!warn.empty()) out += fmt::format("  warning: {}\n", warn);
   }
@@ -191,6 +206,17 @@ class TextPrinter final : public Printer {
     }
     if (a && !a->node().empty()) {
       out += "\nNode (4A090: computers containing 3A090 integrated circuits)\n";
+      for (const auto& u : a->unmeasured()) {
+        if (!u.assessed) {
+          out += fmt::format("  {}: not measured and not in the chip database: not assessed\n", u.label);
+          continue;
+        }
+        std::vector<std::string> classes;
+        for (const auto& v : u.assessed->verdicts) classes.push_back(fmt::format("{} {}", v.ruleset_id, v.classification));
+        const auto& dec = u.assessed->metrics.declared;
+        out += fmt::format("  {}: not measured; declared TPP {} → {}\n", u.label,
+                           dec.tpp ? rules::format_number(*dec.tpp) : std::string("unknown"), fmt::join(classes, ", "));
+      }
       for (const auto& v : a->node()) out += "  " + v.summary + "\n";
     }
     out += "\nConventions\n";
