@@ -211,11 +211,20 @@ class TextPrinter final : public Printer {
           out += fmt::format("  {}: not measured and not in the chip database: not assessed\n", u.label);
           continue;
         }
-        std::vector<std::string> classes;
-        for (const auto& v : u.assessed->verdicts) classes.push_back(fmt::format("{} {}", v.ruleset_id, v.classification));
+        // The classifications that matched, each with the rulesets that gave it: "3A090.a (us-2023-10-acr, …)".
+        std::vector<std::pair<std::string, std::vector<std::string>>> classes;
+        for (const auto& v : u.assessed->verdicts) {
+          if (v.outcome != rules::Outcome::matched || v.classification.rfind("3A090", 0) != 0) continue;
+          auto it = std::find_if(classes.begin(), classes.end(), [&](const auto& c) { return c.first == v.classification; });
+          if (it == classes.end()) it = classes.insert(classes.end(), {v.classification, {}});
+          it->second.push_back(v.ruleset_id);
+        }
+        std::vector<std::string> parts;
+        for (const auto& [c, ids] : classes) parts.push_back(fmt::format("{} ({})", c, fmt::join(ids, ", ")));
         const auto& dec = u.assessed->metrics.declared;
         out += fmt::format("  {}: not measured; declared TPP {} → {}\n", u.label,
-                           dec.tpp ? rules::format_number(*dec.tpp) : std::string("unknown"), fmt::join(classes, ", "));
+                           dec.tpp ? rules::format_number(*dec.tpp) : std::string("unknown"),
+                           parts.empty() ? std::string("no 3A090.a/.b classification") : fmt::format("{}", fmt::join(parts, "; ")));
       }
       for (const auto& v : a->node()) out += "  " + v.summary + "\n";
     }

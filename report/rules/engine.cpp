@@ -344,7 +344,7 @@ NodeCount count_node(std::span<const NodeMember> members) {
     n.any += is_any ? 1 : 0;
     n.not_evaluable += (!is_a && has_unknown) ? 1 : 0;
     if (!mem.measured) {
-      n.declared.push_back(fmt::format("{} ({})", mem.label.empty() ? mem.subject : mem.label,
+      n.declared.push_back(fmt::format("{}: {}", mem.label.empty() ? mem.subject : mem.label,
                                        is_a ? "3A090.a" : is_b ? "3A090.b" : has_unknown ? "not evaluable" : "not 3A090"));
     }
   }
