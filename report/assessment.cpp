@@ -25,14 +25,44 @@ Assessment::Assessment(const AssessmentOptions& o) : m_book(rules::RuleBook::bui
 
 void Assessment::assess(const Report& report) {
   m_devices.clear();
-  std::vector<std::vector<rules::Verdict>> all;
+  m_unmeasured.clear();
+  std::vector<rules::NodeMember> members;
   for (const auto& d : report.devices) {
     DeviceAssessment a{rules::device_metrics(d, *m_db, m_overrides), {}};
     a.verdicts = rules::evaluate(m_device_sets, a.metrics);
-    all.push_back(a.verdicts);
+    members.push_back(rules::NodeMember{d.info.id, d.info.id, true, true, a.verdicts});
     m_devices.push_back(std::move(a));
   }
-  m_node = rules::evaluate_node(m_node_sets, all);
+  // Accelerators on the bus that no backend measured still count in the node (an 8-GPU node whose CUDA plugin
+  // failed is not a node without GPUs): from the chip database by PCI id, else as a lower bound.
+  for (const auto& u : report.unmeasured) {
+    const PciId& id = u.pci.id;
+    const std::string name = u.pci.device_name.empty() ? u.pci.class_name : u.pci.device_name;
+    UnmeasuredAssessment ua{id.bus_id, fmt::format("{} {:04x}:{:04x} {}", id.bus_id, id.vendor_id, id.device_id, name), {}};
+    if (const rules::Chip* chip = m_db->find_pci(id)) {
+      // The user's overrides (--die-area, --datacenter) describe the measured device(s); a database entry stands on
+      // its own figures.
+      DeviceAssessment a{rules::chip_metrics(*chip, *m_db), {}};
+      a.metrics.device_id = id.bus_id;
+      a.metrics.chip_match = fmt::format("pci {:04x}:{:04x}", id.vendor_id, id.device_id);
+      a.verdicts = rules::evaluate(m_device_sets, a.metrics);
+      ua.label = fmt::format("{} {} (pci {:04x}:{:04x})", id.bus_id, chip->display_name(), id.vendor_id, id.device_id);
+      members.push_back(rules::NodeMember{id.bus_id, ua.label, false, true, a.verdicts});
+      ua.assessed = std::move(a);
+    } else {
+      members.push_back(rules::NodeMember{id.bus_id, fmt::format("{} (not in the chip database; {})", ua.label, u.reason),
+                                          false, false, {}});
+    }
+    m_unmeasured.push_back(std::move(ua));
+  }
+  m_node = rules::evaluate_node(m_node_sets, std::span<const rules::NodeMember>(members));
+}
+
+const UnmeasuredAssessment* Assessment::find_unmeasured(std::string_view bus_id) const noexcept {
+  for (const auto& u : m_unmeasured) {
+    if (u.bus_id == bus_id) return &u;
+  }
+  return nullptr;
 }
 
 void Assessment::assess_chip(std::string_view name) {
@@ -44,6 +74,7 @@ void Assessment::assess_chip(std::string_view name) {
                                  fmt::join(names, ", ")));
   }
   m_devices.clear();
+  m_unmeasured.clear();
   DeviceAssessment a{rules::chip_metrics(*chip, *m_db, m_overrides), {}};
   a.verdicts = rules::evaluate(m_device_sets, a.metrics);
   std::vector<std::vector<rules::Verdict>> all{a.verdicts};

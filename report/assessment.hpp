@@ -26,6 +26,14 @@ struct DeviceAssessment {
   std::vector<rules::Verdict> verdicts;
 };
 
+// An accelerator on the PCI bus that was not measured: assessed from the chip database by PCI id (declared
+// basis) when it is there, so the node's 4A090 count does not drop it.
+struct UnmeasuredAssessment {
+  std::string bus_id;
+  std::string label;                         // "0000:17:00.0 10de:2330 NVIDIA H100 SXM"
+  std::optional<DeviceAssessment> assessed;  // empty: not in the chip database (the node count is a lower bound)
+};
+
 class Assessment {
  public:
   // Loads the chip database and rulesets (InputError for a bad file or an unknown ruleset id).
@@ -44,6 +52,8 @@ class Assessment {
   [[nodiscard]] const std::vector<DeviceAssessment>& devices() const noexcept { return m_devices; }
   [[nodiscard]] const std::vector<rules::Verdict>& node() const noexcept { return m_node; }
   [[nodiscard]] const DeviceAssessment* find(std::string_view device_id) const noexcept;
+  [[nodiscard]] const std::vector<UnmeasuredAssessment>& unmeasured() const noexcept { return m_unmeasured; }
+  [[nodiscard]] const UnmeasuredAssessment* find_unmeasured(std::string_view bus_id) const noexcept;
 
   // {"provenance": …, "node_verdicts": […]} and, per device id, {"metrics": …, "verdicts": […]}.
   [[nodiscard]] nlohmann::json provenance_json() const;
@@ -57,6 +67,7 @@ class Assessment {
   rules::Overrides m_overrides;
   std::vector<const rules::Ruleset*> m_device_sets, m_node_sets;
   std::vector<DeviceAssessment> m_devices;
+  std::vector<UnmeasuredAssessment> m_unmeasured;
   std::vector<rules::Verdict> m_node;
 };
 

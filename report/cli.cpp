@@ -307,7 +307,12 @@ int run(const Options& o, const std::string& command, const char* argv0) {
       if (matches_any(device_patterns, h.device->info().id)) rep.devices.push_back({h.device->info(), {}});
     }
   }
-  rep.unmeasured = report::unmeasured_accelerators(rep.inventory, rep.devices, rep.backends);
+  std::vector<DeviceInfo> deselected;  // found, but left out by --device: not the same as "no runtime"
+  for (const auto& h : en.devices) {
+    if (!matches_any(device_patterns, h.device->info().id)) deselected.push_back(h.device->info());
+  }
+  rep.unmeasured = report::unmeasured_accelerators(rep.inventory, rep.devices, rep.backends, deselected,
+                                                   fmt::format("--device {}", o.devices));
   rep.conventions = report::standard_conventions();
   rep.finished_at = utc_now_iso8601();
   assessment.assess(rep);

@@ -213,10 +213,19 @@ json measurement_to_json(const Measurement& m) {
   json d = json::array();
   for (const auto& f : m.derived) d.push_back({{"name", f.name}, {"value", f.value}, {"basis", f.basis}});
   j["derived"] = d;
+  if (m.above_theoretical) {
+    const AboveTheoretical& a = *m.above_theoretical;
+    j["above_theoretical"] = {{"ratio", a.ratio}, {"tolerance", a.tolerance}, {"rel_spread", a.rel_spread},
+                              {"message", a.message}};
+  } else {
+    j["above_theoretical"] = nullptr;
+  }
   return j;
 }
 
-Measurement measurement_from(const Reader& r) {
+// `device_kind` words the above-theoretical check for a report written before the field existed: it is a pure
+// function of the median, spread and theoretical peak, so an older report is judged by the same rule.
+Measurement measurement_from(const Reader& r, std::string_view device_kind) {
   Measurement m;
   const Reader k = r.obj("kernel");
   m.spec.id = k.str("id");
@@ -267,6 +276,12 @@ Measurement measurement_from(const Reader& r) {
   cd.working_set_bytes = c.integer<std::uint64_t>("working_set_bytes");
   cd.notes = pairs_from(c, "notes");
   r.each("derived", [&](const Reader& d) { m.derived.push_back(DerivedFigure{d.str("name"), d.num("value"), d.str("basis")}); });
+  if (!r.has("above_theoretical")) {
+    m.above_theoretical = check_above_theoretical(m, device_kind);
+  } else if (!r.at("above_theoretical").is_null()) {
+    const Reader a = r.obj("above_theoretical");
+    m.above_theoretical = AboveTheoretical{a.num("ratio"), a.num("tolerance"), a.num("rel_spread"), a.str("message")};
+  }
   return m;
 }
 
@@ -369,7 +384,7 @@ Report report_from_json(const nlohmann::json& j, std::string_view source) {
   r.each("devices", [&](const Reader& d) {
     DeviceReport dr;
     dr.info = device_info_from(d);
-    d.each("measurements", [&](const Reader& m) { dr.measurements.push_back(measurement_from(m)); });
+    d.each("measurements", [&](const Reader& m) { dr.measurements.push_back(measurement_from(m, dr.info.kind)); });
     rep.devices.push_back(std::move(dr));
   });
   r.each("unmeasured", [&](const Reader& u) {
@@ -388,6 +403,10 @@ nlohmann::json to_json(const Report& report, const Assessment& assessment) {
   for (auto& d : j["devices"]) {
     const DeviceAssessment* a = assessment.find(d["id"].get<std::string>());
     d["control"] = a ? assessment.device_json(*a) : json(nullptr);
+  }
+  for (auto& u : j["unmeasured"]) {
+    const UnmeasuredAssessment* a = assessment.find_unmeasured(u["pci"]["bus_id"].get<std::string>());
+    u["control"] = a && a->assessed ? assessment.device_json(*a->assessed) : json(nullptr);
   }
   j["node_verdicts"] = assessment.node_json();
   j["provenance"] = assessment.provenance_json();

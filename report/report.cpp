@@ -38,15 +38,18 @@ std::vector<Convention> standard_conventions() {
 
 std::vector<UnmeasuredDevice> unmeasured_accelerators(const Inventory& inventory,
                                                       const std::vector<DeviceReport>& devices,
-                                                      const std::vector<BackendStatus>& backends) {
+                                                      const std::vector<BackendStatus>& backends,
+                                                      const std::vector<DeviceInfo>& deselected,
+                                                      std::string_view selection) {
+  // Only a missing or failed runtime is "no runtime"; a backend that runs but did not see the device says so.
   auto backend_reason = [&](std::string_view name) -> std::string {
     for (const auto& b : backends) {
       if (b.name == name) {
-        if (!b.available) return fmt::format("{} backend: {}", name, b.reason);
-        return fmt::format("{} backend found no device at this bus id", name);
+        if (!b.available) return fmt::format("not measured: no runtime ({} backend: {})", name, b.reason);
+        return fmt::format("not measured: the {} backend found no device at this bus id", name);
       }
     }
-    return fmt::format("no {} backend plugin found", name);
+    return fmt::format("not measured: no runtime (no {} backend plugin found)", name);
   };
   std::vector<UnmeasuredDevice> out;
   for (const auto& pci : inventory.accelerators) {
@@ -54,13 +57,21 @@ std::vector<UnmeasuredDevice> unmeasured_accelerators(const Inventory& inventory
       return d.info.pci && d.info.pci->bus_id == pci.id.bus_id;
     });
     if (measured) continue;
+    const auto left_out = std::find_if(deselected.begin(), deselected.end(), [&](const DeviceInfo& i) {
+      return i.pci && i.pci->bus_id == pci.id.bus_id;
+    });
     std::string why;
-    switch (pci.id.vendor_id) {
-      case 0x10de: why = backend_reason("cuda"); break;
-      case 0x1002: why = backend_reason("hip"); break;
-      default: why = "no backend for this vendor"; break;
+    if (left_out != deselected.end()) {
+      why = fmt::format("not selected ({}): {} was found by the {} backend", selection.empty() ? "by the device filter" : selection,
+                        left_out->id, left_out->backend);
+    } else {
+      switch (pci.id.vendor_id) {
+        case 0x10de: why = backend_reason("cuda"); break;
+        case 0x1002: why = backend_reason("hip"); break;
+        default: why = "not measured: no runtime (no backend for this vendor)"; break;
+      }
     }
-    out.push_back(UnmeasuredDevice{pci, fmt::format("not measured: no runtime ({})", why)});
+    out.push_back(UnmeasuredDevice{pci, std::move(why)});
   }
   return out;
 }

@@ -53,9 +53,13 @@ struct Report {
 // The conventions every report states (byte counting, clock, statistics).
 [[nodiscard]] std::vector<Convention> standard_conventions();
 
-// PCI accelerators with no measured device on the same bus id, with the reason from the backends' state.
+// PCI accelerators with no measured device on the same bus id, with the true reason: a device a backend found
+// but the selection left out ("not selected (--device cpu0)"; `deselected` are those devices, `selection` the
+// flag that left them out), else the backends' state ("not measured: no runtime (…)").
 [[nodiscard]] std::vector<UnmeasuredDevice> unmeasured_accelerators(const Inventory& inventory,
                                                                     const std::vector<DeviceReport>& devices,
-                                                                    const std::vector<BackendStatus>& backends);
+                                                                    const std::vector<BackendStatus>& backends,
+                                                                    const std::vector<DeviceInfo>& deselected = {},
+                                                                    std::string_view selection = {});
 
 }  // namespace probe::report

@@ -95,6 +95,16 @@ void noise_warning(std::string& out, const DeviceReport& d, KernelClass kind) {
                      kNoisySpread * 100, fmt::join(noisy, ", "), note(d.measurements.front(), "load_average_1min"));
 }
 
+// One line per measurement above its own theoretical peak (the check every backend shares).
+void above_theoretical_warnings(std::string& out, const DeviceReport& d, KernelClass kind) {
+  for (const auto& m : d.measurements) {
+    if (m.spec.kind == kind && m.ok() && m.above_theoretical) {
+      out += fmt::format("  warning: {}: {}; % peak withheld (theoretical {})\n", m.spec.id, m.above_theoretical->message,
+                         m.theoretical_basis);
+    }
+  }
+}
+
 void compute_table(std::string& out, const DeviceReport& d) {
   bool any = false;
   for (const auto& m : d.measurements) any |= m.spec.kind == KernelClass::compute;
@@ -108,7 +118,10 @@ void compute_table(std::string& out, const DeviceReport& d) {
       continue;
     }
     const std::string theo = m.theoretical ? format_rate(*m.theoretical, m.spec.unit, m.spec.dtype) : "—";
-    const std::string peak = m.theoretical && *m.theoretical > 0 ? pct(m.stats.median / *m.theoretical) : "—";
+    // Above its own peak beyond spread and tolerance: the theoretical figure is wrong, so no percentage of it.
+    const std::string peak = m.above_theoretical                      ? "withheld"
+                             : m.theoretical && *m.theoretical > 0 ? pct(m.stats.median / *m.theoretical)
+                                                                   : "—";
     const std::string clock = m.conditions.clock_hz > 0 ? fmt::format("{:.2f} GHz", m.conditions.clock_hz / 1e9) : "—";
     out += fmt::format("  {:<36}{:<8}{:>16}{:>18}{:>9}{:>9}{:>11}\n", m.spec.title, m.variant,
                        format_rate(m.stats.median, m.spec.unit, m.spec.dtype), theo, peak, pct(m.stats.rel_spread),
@@ -119,6 +132,7 @@ void compute_table(std::string& out, const DeviceReport& d) {
       out += fmt::format("  note: {}: theoretical {}\n", m.spec.id, m.theoretical_basis);
     }
   }
+  above_theoretical_warnings(out, d, KernelClass::compute);
   noise_warning(out, d, KernelClass::compute);
 }
 
@@ -152,6 +166,7 @@ void memory_table(std::string& out, const DeviceReport& d) {
     out += fmt::format("  arrays of {} each (read/write 1, copy 2, triad 3), {} threads pinned to PUs {}\n",
                        format_bytes(array_bytes), first_ok->conditions.threads, fmt::join(first_ok->conditions.pus, ","));
     noise_warning(out, d, KernelClass::memory);
+    above_theoretical_warnings(out, d, KernelClass::memory);
     const std::string warn = note(*first_ok, "warning");
     if (!warn.empty()) out += fmt::format("  warning: {}\n", warn);
   }
@@ -191,6 +206,26 @@ class TextPrinter final : public Printer {
     }
     if (a && !a->node().empty()) {
       out += "\nNode (4A090: computers containing 3A090 integrated circuits)\n";
+      for (const auto& u : a->unmeasured()) {
+        if (!u.assessed) {
+          out += fmt::format("  {}: not measured and not in the chip database: not assessed\n", u.label);
+          continue;
+        }
+        // The classifications that matched, each with the rulesets that gave it: "3A090.a (us-2023-10-acr, …)".
+        std::vector<std::pair<std::string, std::vector<std::string>>> classes;
+        for (const auto& v : u.assessed->verdicts) {
+          if (v.outcome != rules::Outcome::matched || v.classification.rfind("3A090", 0) != 0) continue;
+          auto it = std::find_if(classes.begin(), classes.end(), [&](const auto& c) { return c.first == v.classification; });
+          if (it == classes.end()) it = classes.insert(classes.end(), {v.classification, {}});
+          it->second.push_back(v.ruleset_id);
+        }
+        std::vector<std::string> parts;
+        for (const auto& [c, ids] : classes) parts.push_back(fmt::format("{} ({})", c, fmt::join(ids, ", ")));
+        const auto& dec = u.assessed->metrics.declared;
+        out += fmt::format("  {}: not measured; declared TPP {} → {}\n", u.label,
+                           dec.tpp ? rules::format_number(*dec.tpp) : std::string("unknown"),
+                           parts.empty() ? std::string("no 3A090.a/.b classification") : fmt::format("{}", fmt::join(parts, "; ")));
+      }
       for (const auto& v : a->node()) out += "  " + v.summary + "\n";
     }
     out += "\nConventions\n";

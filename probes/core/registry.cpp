@@ -59,6 +59,8 @@ Measurement measure_safely(Device& device, const KernelSpec& spec, const RunPoli
     }
     // The statistics are the core's, whatever a plugin filled in: one definition for every backend.
     m.stats = Stats::from_samples(std::move(m.stats.samples));
+    // Likewise the check against the theoretical peak: one rule for every backend, whatever a plugin set.
+    m.above_theoretical = check_above_theoretical(m, device.info().kind);
     return m;
   } catch (const std::exception& e) {
     try {

@@ -310,11 +310,28 @@ std::vector<Verdict> evaluate(std::span<const Ruleset* const> rulesets, const De
   return out;
 }
 
-MetricValues node_values(std::span<const std::vector<Verdict>> device_verdicts) {
-  double a = 0, b = 0, any = 0, unknown = 0;
-  for (const auto& verdicts : device_verdicts) {
+namespace {
+
+// What the 4A090 count rests on: per member, whether its verdicts make it a 3A090.a / .b IC.
+struct NodeCount {
+  double a = 0, b = 0, any = 0, not_evaluable = 0;
+  std::vector<std::string> declared;     // on the bus, counted from the chip database: "label (3A090.a)"
+  std::vector<std::string> unassessed;   // labels of members neither measured nor in the chip database
+  std::size_t members = 0, measured = 0;
+  [[nodiscard]] bool lower_bound() const noexcept { return not_evaluable > 0 || !unassessed.empty(); }
+};
+
+NodeCount count_node(std::span<const NodeMember> members) {
+  NodeCount n;
+  n.members = members.size();
+  for (const auto& mem : members) {
+    if (!mem.assessed) {
+      n.unassessed.push_back(mem.label.empty() ? mem.subject : mem.label);
+      continue;
+    }
+    n.measured += mem.measured ? 1 : 0;
     bool is_a = false, is_b = false, is_any = false, has_unknown = false;
-    for (const auto& v : verdicts) {
+    for (const auto& v : mem.verdicts) {
       if (v.outcome == Outcome::not_evaluable) has_unknown = true;
       if (v.outcome != Outcome::matched) continue;
       const std::string& c = v.classification;
@@ -322,29 +339,87 @@ MetricValues node_values(std::span<const std::vector<Verdict>> device_verdicts) 
       if (c.rfind("3A090.b", 0) == 0) is_b = true;
       if (c.rfind("3A090", 0) == 0 && c.rfind("3A090.c", 0) != 0) is_any = true;  // HBM is not a 3A090 IC here
     }
-    a += is_a ? 1 : 0;
-    b += (is_b && !is_a) ? 1 : 0;
-    any += is_any ? 1 : 0;
-    unknown += (!is_a && has_unknown) ? 1 : 0;
+    n.a += is_a ? 1 : 0;
+    n.b += (is_b && !is_a) ? 1 : 0;
+    n.any += is_any ? 1 : 0;
+    n.not_evaluable += (!is_a && has_unknown) ? 1 : 0;
+    if (!mem.measured) {
+      n.declared.push_back(fmt::format("{}: {}", mem.label.empty() ? mem.subject : mem.label,
+                                       is_a ? "3A090.a" : is_b ? "3A090.b" : has_unknown ? "not evaluable" : "not 3A090"));
+    }
   }
-  bool lb = unknown > 0;
-  std::string basis = fmt::format("{} device(s)' verdicts{}", device_verdicts.size(),
-                                  lb ? fmt::format(" ({} not evaluable: a lower bound)", unknown) : std::string());
+  return n;
+}
+
+std::vector<NodeMember> members_of(std::span<const std::vector<Verdict>> device_verdicts) {
+  std::vector<NodeMember> out;
+  for (const auto& v : device_verdicts) out.push_back(NodeMember{v.empty() ? std::string() : v.front().subject, {}, true, true, v});
+  return out;
+}
+
+}  // namespace
+
+MetricValues node_values(std::span<const NodeMember> members) {
+  const NodeCount n = count_node(members);
+  const bool lb = n.lower_bound();
+  std::string basis = fmt::format("{} device(s)' verdicts", n.members - n.unassessed.size());
+  if (!n.declared.empty()) basis += fmt::format(" ({} from the chip database, not measured)", n.declared.size());
+  if (n.not_evaluable > 0) basis += fmt::format("; {} not evaluable: a lower bound", n.not_evaluable);
+  if (!n.unassessed.empty()) basis += fmt::format("; {} accelerator(s) not assessed: a lower bound", n.unassessed.size());
   MetricValues v;
-  v["devices_3a090_a"] = {a, std::nullopt, basis, lb};
-  v["devices_3a090_b"] = {b, std::nullopt, basis, lb};
-  v["devices_3a090"] = {any, std::nullopt, basis, lb};
-  v["devices"] = {static_cast<double>(device_verdicts.size()), std::nullopt, basis, false};
+  v["devices_3a090_a"] = {n.a, std::nullopt, basis, lb};
+  v["devices_3a090_b"] = {n.b, std::nullopt, basis, lb};
+  v["devices_3a090"] = {n.any, std::nullopt, basis, lb};
+  // Every processor on the node, assessed or not: an accelerator that could not be assessed is still there.
+  v["devices"] = {static_cast<double>(n.members), std::nullopt, basis, false};
   return v;
 }
 
-std::vector<Verdict> evaluate_node(std::span<const Ruleset* const> node_rulesets, std::span<const std::vector<Verdict>> device_verdicts) {
-  MetricValues values = node_values(device_verdicts);
+MetricValues node_values(std::span<const std::vector<Verdict>> device_verdicts) {
+  const auto members = members_of(device_verdicts);
+  return node_values(std::span<const NodeMember>(members));
+}
+
+std::vector<Verdict> evaluate_node(std::span<const Ruleset* const> node_rulesets, std::span<const NodeMember> members) {
+  const MetricValues values = node_values(members);
+  const NodeCount n = count_node(members);
+  // What the count rests on, said in the verdict itself: devices counted without being measured, and a count
+  // that is only a lower bound ("at least N ...; M accelerators not assessed: ...").
+  std::vector<std::string> notes;
+  if (!n.declared.empty()) {
+    notes.push_back(fmt::format("{} accelerator(s) on the PCI bus counted from the chip database by PCI id (declared "
+                                "basis, not measured): {}",
+                                n.declared.size(), join(n.declared, ", ")));
+  }
+  if (n.lower_bound()) {
+    std::string lb = fmt::format("at least {} 3A090.a and {} 3A090.b device(s) in the node", format_number(n.a), format_number(n.b));
+    if (n.not_evaluable > 0) lb += fmt::format("; {} device(s) not evaluable under the device rulesets", format_number(n.not_evaluable));
+    if (!n.unassessed.empty()) {
+      lb += fmt::format("; {} accelerator(s) not assessed: {}", n.unassessed.size(), join(n.unassessed, "; "));
+    }
+    notes.push_back(std::move(lb));
+  }
   std::vector<Verdict> out;
   for (const Ruleset* rs : node_rulesets) {
-    if (rs && rs->scope == "node") out.push_back(evaluate(*rs, values, "node"));
+    if (!rs || rs->scope != "node") continue;
+    Verdict v = evaluate(*rs, values, "node");
+    v.notes = notes;
+    if (!notes.empty()) {
+      if (v.outcome == Outcome::not_evaluable) {
+        // The engine's "missing ..." names no input here: the counts are known, only incomplete.
+        v.summary = fmt::format("{} ({}, {}): not evaluable: {}", rs->citation, rs->id, to_string(rs->status), join(notes, "; "));
+      } else {
+        v.summary += "; " + join(notes, "; ");
+      }
+    }
+    out.push_back(std::move(v));
   }
   return out;
+}
+
+std::vector<Verdict> evaluate_node(std::span<const Ruleset* const> node_rulesets, std::span<const std::vector<Verdict>> device_verdicts) {
+  const auto members = members_of(device_verdicts);
+  return evaluate_node(node_rulesets, std::span<const NodeMember>(members));
 }
 
 }  // namespace probe::rules

@@ -47,7 +47,7 @@ BasisMetrics declared_basis(const Chip* chip) {
   for (const auto& [type, fig] : chip->peaks_tops) {
     if (!fig.value) continue;
     int bits = bit_length(type);
-    b.rates.push_back({type, *fig.value, bits, *fig.value * bits, fmt::format("datasheet ({})", source_label(fig.source))});
+    b.rates.push_back({type, *fig.value, bits, *fig.value * bits, fmt::format("datasheet ({})", source_label(fig.source)), {}, std::nullopt});
   }
   finish_tpp(b);
   if (chip->memory_bw_gbs.value) {
@@ -102,13 +102,75 @@ BasisMetrics derived_basis(const Chip* chip, const Architecture* arch, std::opti
     double tops = *units * *fig.value * *b.clock_mhz * 1e6 / 1e12;
     int bits = bit_length(type);
     b.rates.push_back({type, tops, bits, tops * bits,
-                       fmt::format("{} {} × {} /clk × {:.0f} MHz", *units, kind, format_number(*fig.value), *b.clock_mhz)});
+                       fmt::format("{} {} × {} /clk × {:.0f} MHz", *units, kind, format_number(*fig.value), *b.clock_mhz), {}, std::nullopt});
   }
   finish_tpp(b);
   b.available = !b.rates.empty();
   if (!b.available) b.unavailable_reason = "no sourced rate";
   b.note = fmt::format("{} rates × {} {} × {:.0f} MHz ({})", arch->name, *units, kind, *b.clock_mhz, b.clock_note);
   b.dram_note = "not derived (memory bandwidth is a datasheet figure)";
+  return b;
+}
+
+// A CPU's derived basis: the theoretical peak the CPU backend computed per kernel (cores × per-cycle rate
+// from data/cpu_uarch.json × the clock measured during that kernel), best per type. Read from the report,
+// never recomputed, so a recorded report gives the same figure. A kernel measured above its own theoretical
+// peak is left out: that theoretical figure is contradicted.
+BasisMetrics cpu_derived_basis(std::span<const Measurement> measurements) {
+  BasisMetrics b;
+  b.basis = Basis::derived;
+  std::map<PeakType, TypeRate> best;
+  std::vector<std::string> contradicted;
+  for (const auto& m : measurements) {
+    if (!m.ok() || m.spec.unit != Unit::ops_per_s || m.spec.kind != KernelClass::compute) continue;
+    if (!m.theoretical || !(*m.theoretical > 0) || !std::isfinite(*m.theoretical)) continue;
+    auto type = peak_type_from_dtype(m.spec.dtype);
+    if (!type) continue;
+    if (m.above_theoretical) {
+      contradicted.push_back(m.spec.id);
+      continue;
+    }
+    const double tops = *m.theoretical / 1e12;
+    auto it = best.find(*type);
+    if (it == best.end() || tops > it->second.tops) {
+      const int bits = bit_length(*type);
+      TypeRate r{*type, tops, bits, tops * bits, fmt::format("kernel {} theoretical: {}", m.spec.id, m.theoretical_basis),
+                 m.spec.id, std::nullopt};
+      if (m.conditions.clock_hz > 0) r.clock_mhz = m.conditions.clock_hz / 1e6;
+      best[*type] = std::move(r);
+    }
+  }
+  for (auto& [type, rate] : best) b.rates.push_back(rate);
+  finish_tpp(b);
+  b.dram_note = "not derived (a CPU's memory bandwidth is measured only)";
+  const std::string left_out =
+      contradicted.empty() ? std::string()
+                           : fmt::format("; left out, measured above their own theoretical peak: {}", fmt::join(contradicted, ", "));
+  if (b.rates.empty()) {
+    b.unavailable_reason = contradicted.empty()
+                               ? "no compute kernel with a theoretical peak (microarchitecture not in data/cpu_uarch.json, "
+                                 "or no compute kernel measured)"
+                               : fmt::format("every theoretical peak is contradicted by its measurement ({} measured above "
+                                             "theoretical)",
+                                             fmt::join(contradicted, ", "));
+    return b;
+  }
+  b.available = true;
+  // The clock named is the one the TPP-setting kernel's theoretical peak was taken at.
+  const TypeRate* top = nullptr;
+  for (const auto& r : b.rates) {
+    if (!b.tpp_types.empty() && r.type == b.tpp_types.front()) top = &r;
+  }
+  if (top && top->clock_mhz) {
+    b.clock_mhz = top->clock_mhz;
+    b.clock_note = fmt::format("core clock measured during {}", top->kernel);
+  } else {
+    b.clock_note = "clock not measured";
+  }
+  b.note = fmt::format("per-kernel theoretical peaks: cores × per-cycle rate (data/cpu_uarch.json) × the clock measured "
+                       "during the kernel; TPP from {}{}{}",
+                       top ? top->kernel : std::string("?"),
+                       b.clock_mhz ? fmt::format(" at {:.2f} GHz", *b.clock_mhz / 1e3) : std::string(), left_out);
   return b;
 }
 
@@ -134,7 +196,9 @@ BasisMetrics measured_basis(std::span<const Measurement> measurements) {
       auto it = best.find(*type);
       if (it == best.end() || tops > it->second.tops) {
         int bits = bit_length(*type);
-        best[*type] = TypeRate{*type, tops, bits, tops * bits, fmt::format("kernel {} (median of {} samples)", m.spec.id, m.stats.samples.size())};
+        best[*type] = TypeRate{*type, tops, bits, tops * bits,
+                               fmt::format("kernel {} (median of {} samples)", m.spec.id, m.stats.samples.size()), m.spec.id,
+                               std::nullopt};
       }
     } else if (m.spec.unit == Unit::bytes_per_s) {
       if (have_copy_triad && !is_copy_or_triad(m.spec.id)) continue;  // copy/triad are the DRAM figures
@@ -172,7 +236,18 @@ void add_density(BasisMetrics& b, const DeviceMetrics& m, bool hbm) {
   }
 }
 
-void add_flags(DeviceMetrics& m) {
+// The kernel(s) behind a basis's TPP, for flag texts: "fp64: fma.fp64".
+std::string tpp_kernels(const BasisMetrics& b) {
+  std::vector<std::string> parts;
+  for (auto t : b.tpp_types) {
+    for (const auto& r : b.rates) {
+      if (r.type == t && !r.kernel.empty() && b.tpp && r.tpp >= *b.tpp * (1 - 1e-9)) parts.push_back(fmt::format("{}: {}", to_string(t), r.kernel));
+    }
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+void add_flags(DeviceMetrics& m, std::span<const Measurement> measurements, bool cpu) {
   const auto& dec = m.declared;
   const auto& der = m.derived;
   const auto& mea = m.measured;
@@ -192,10 +267,34 @@ void add_flags(DeviceMetrics& m) {
                          diff});
     }
   }
+  // Measurements above their own theoretical peak (the check every backend shares): the theoretical figures,
+  // and a derived basis built from the same tables and clocks, are contradicted for this device.
+  std::vector<const Measurement*> contradicted;
+  for (const auto& x : measurements) {
+    if (x.ok() && x.above_theoretical) {
+      contradicted.push_back(&x);
+      m.flags.push_back({"above_theoretical", "warning", fmt::format("{}: {}", x.spec.id, x.above_theoretical->message),
+                         x.above_theoretical->ratio});
+    }
+  }
   const BasisMetrics* ref = dec.tpp && !m.partial ? &dec : (der.tpp ? &der : nullptr);
   if (mea.tpp && ref && *ref->tpp > 0) {
     m.efficiency = *mea.tpp / *ref->tpp;
-    if (*mea.tpp > *ref->tpp) {
+    if (*mea.tpp > *ref->tpp && ref == &der && !contradicted.empty()) {
+      // Not "the device does more than declared": the derived figure rests on a per-unit table and a clock that
+      // a measurement has just contradicted.
+      std::vector<std::string> ids;
+      for (const auto* x : contradicted) ids.push_back(x->spec.id);
+      m.flags.push_back({"measured_above_contradicted_derived", "warning",
+                         fmt::format("measured TPP {} ({}) exceeds derived TPP {} by {}, but the derived basis rests on "
+                                     "theoretical peaks a measurement contradicts ({} measured above theoretical): {}; "
+                                     "not evidence that the device does more than its tables say",
+                                     format_number(*mea.tpp), tpp_kernels(mea), format_number(*der.tpp),
+                                     format_percent(*m.efficiency - 1), fmt::join(ids, ", "),
+                                     cpu ? "the per-cycle table or the clock is wrong for this CPU"
+                                         : "the per-unit rate table or the clock is wrong for this device"),
+                         *m.efficiency});
+    } else if (*mea.tpp > *ref->tpp) {
       m.flags.push_back({"measured_above_declared", "red",
                          fmt::format("measured TPP {} exceeds {} TPP {} by {}: the device does more than declared",
                                      format_number(*mea.tpp), to_string(ref->basis), format_number(*ref->tpp),
@@ -225,7 +324,8 @@ bool chip_has_hbm(const Chip* chip) {
 
 DeviceMetrics build(std::string id, std::string name, const Chip* chip, std::string chip_match, bool partial,
                     std::string partial_reason, std::optional<int> units, std::string_view unit_kind,
-                    const Architecture* arch, std::span<const Measurement> measurements, bool measure, const Overrides& ov) {
+                    const Architecture* arch, std::span<const Measurement> measurements, bool measure, bool cpu,
+                    const Overrides& ov) {
   DeviceMetrics m;
   m.device_id = std::move(id);
   m.device_name = std::move(name);
@@ -266,7 +366,8 @@ DeviceMetrics build(std::string id, std::string name, const Chip* chip, std::str
 
   m.declared = declared_basis(chip);
   if (partial && m.declared.available) m.declared.note += " (whole chip: not the visible part)";
-  m.derived = derived_basis(chip, arch, units, unit_kind, ov, m.flags);
+  if (!arch && cpu) m.derived = cpu_derived_basis(measurements);
+  else m.derived = derived_basis(chip, arch, units, unit_kind, ov, m.flags);
   if (measure) {
     m.measured = measured_basis(measurements);
   } else {
@@ -275,7 +376,7 @@ DeviceMetrics build(std::string id, std::string name, const Chip* chip, std::str
   }
   bool hbm = chip_has_hbm(chip) || ov.hbm_area_mm2.has_value();
   for (BasisMetrics* b : {&m.declared, &m.derived, &m.measured}) add_density(*b, m, hbm);
-  add_flags(m);
+  add_flags(m, measurements, cpu);
   return m;
 }
 
@@ -305,7 +406,7 @@ DeviceMetrics device_metrics(const DeviceInfo& info, std::span<const Measurement
     unit_kind = chip->unit_kind;
   }
   return build(info.id, info.name, chip, match, info.partial, info.partial_reason, units, unit_kind, arch, measurements,
-               true, overrides);
+               true, info.kind == "cpu", overrides);
 }
 
 DeviceMetrics device_metrics(const report::DeviceReport& device, const ChipDatabase& db, const Overrides& overrides,
@@ -316,7 +417,7 @@ DeviceMetrics device_metrics(const report::DeviceReport& device, const ChipDatab
 DeviceMetrics chip_metrics(const Chip& chip, const ChipDatabase& db, const Overrides& overrides) {
   const Architecture* arch = chip.architecture.empty() ? nullptr : db.find_architecture(chip.architecture);
   std::optional<int> units = chip.units.value;
-  return build(chip.id, chip.display_name(), &chip, "given", false, {}, units, chip.unit_kind, arch, {}, false, overrides);
+  return build(chip.id, chip.display_name(), &chip, "given", false, {}, units, chip.unit_kind, arch, {}, false, false, overrides);
 }
 
 // ───────────────────────────── values for the rules ─────────────────────────────

@@ -42,9 +42,19 @@ std::string opt_number(const std::optional<double>& v, std::string_view unit = {
   return unit.empty() ? format_number(*v) : fmt::format("{} {}", format_number(*v), unit);
 }
 
-std::string types_text(const std::vector<PeakType>& ts) {
+// The type(s) that set the TPP, each with the kernel behind it where there is one: "fp16: fma.fp16".
+std::string types_text(const BasisMetrics& b) {
   std::string out;
-  for (auto t : ts) out += (out.empty() ? "" : ", ") + std::string(to_string(t));
+  for (auto t : b.tpp_types) {
+    std::string item(to_string(t));
+    for (const auto& r : b.rates) {
+      if (r.type == t && !r.kernel.empty()) {
+        item += ": " + r.kernel;
+        break;
+      }
+    }
+    out += (out.empty() ? "" : ", ") + item;
+  }
   return out;
 }
 
@@ -56,7 +66,7 @@ std::string basis_line(const BasisMetrics& b) {
   std::string name(to_string(b.basis));
   if (!b.available) return fmt::format("  {:<9} not available: {}\n", name, b.unavailable_reason);
   std::string line = fmt::format("  {:<9} TPP {}", name, opt_number(b.tpp));
-  if (b.tpp) line += fmt::format(" ({})", types_text(b.tpp_types));
+  if (b.tpp) line += fmt::format(" ({})", types_text(b));
   line += fmt::format(" · PD {}", b.pd ? format_number(*b.pd) : std::string("— (") + b.pd_note + ")");
   if (b.pd && !b.pd_note.empty()) line += fmt::format(" ({})", b.pd_note);
   line += fmt::format(" · DRAM {}", opt_number(b.total_dram_bw_gbs, "GB/s"));
@@ -136,7 +146,8 @@ json basis_json(const BasisMetrics& b) {
   j["note"] = opt_text(b.note);
   json rates = json::array();
   for (const auto& r : b.rates) {
-    rates.push_back({{"type", std::string(to_string(r.type))}, {"tops", r.tops}, {"bits", r.bits}, {"tpp", r.tpp}, {"from", r.from}});
+    rates.push_back({{"type", std::string(to_string(r.type))}, {"tops", r.tops}, {"bits", r.bits}, {"tpp", r.tpp}, {"from", r.from},
+                     {"kernel", opt_text(r.kernel)}, {"clock_mhz", opt(r.clock_mhz)}});
   }
   j["rates"] = rates;
   return j;
@@ -195,6 +206,7 @@ json to_json(const Verdict& v) {
   j["summary"] = v.summary;
   j["rules_sha256"] = v.rules_sha256;
   j["near_misses"] = v.near_misses;
+  j["notes"] = v.notes;
   json clauses = json::array();
   for (const auto& c : v.clauses) {
     json cj;

@@ -164,6 +164,8 @@ struct TypeRate {
   int bits = 0;      // operand bit length
   double tpp = 0;    // tops × bits
   std::string from;  // "datasheet (E)", "132 SM × 8192 /clk × 1830 MHz", "kernel tensor.bf16.wgmma"
+  std::string kernel;  // the kernel behind the rate (measured; a CPU's derived): "fma.fp16"; empty for tables
+  std::optional<double> clock_mhz;  // a CPU's derived rate: the clock measured during that kernel
 };
 
 struct BasisMetrics {
@@ -185,7 +187,8 @@ struct BasisMetrics {
 };
 
 struct Flag {
-  std::string id;        // "derived_vs_declared", "measured_above_declared", "partial", "clock_fallback"
+  std::string id;        // "derived_vs_declared", "measured_above_declared", "partial", "clock_fallback",
+                         // "above_theoretical", "measured_above_contradicted_derived"
   std::string severity;  // "info", "warning", "red"
   std::string text;
   std::optional<double> value;  // the relative difference or ratio behind it
@@ -224,6 +227,9 @@ inline constexpr double kDerivedTolerance = 0.02;  // derived vs declared: flag 
 inline constexpr double kNearMiss = 0.10;          // a failed comparison within 10% is reported as "just under"
 
 // The metrics of one measured device. The chip is looked up in `db` (PCI id, then name) unless given.
+// A CPU (DeviceInfo::kind "cpu") with no architecture table gets its derived basis from the per-kernel
+// theoretical peaks its backend computed (cores × per-cycle rate × the clock measured during the kernel),
+// leaving out any kernel measured above its own theoretical peak (Measurement::above_theoretical).
 // CPU measurements: kernel ids "fma.fp64", "dot.int8", ... with stats.median in ops/s; GPU kernels
 // "tensor.bf16.wgmma" ... — keyed off spec.dtype and spec.kind == compute, best per type; memory kernels
 // (unit bytes_per_s) give the measured DRAM bandwidth (best of copy/triad, named).
@@ -388,6 +394,7 @@ struct Verdict {
   std::vector<std::string> near_misses;  // "TPP 4,707 is 1.9% under 4,800 (3A090.a.1)"
   std::string summary;                   // one line for the text report
   std::string rules_sha256;
+  std::vector<std::string> notes;        // node: what the count rests on (declared members, a lower bound)
 };
 
 // The one engine: evaluates every clause of `ruleset` over `values` (three-valued logic: a comparison on an
@@ -396,8 +403,22 @@ struct Verdict {
 // Device-scope rulesets over a device's assessed values.
 [[nodiscard]] std::vector<Verdict> evaluate(std::span<const Ruleset* const> rulesets, const DeviceMetrics& m);
 
-// Node level (4A090): counts the devices whose verdicts classify them 3A090.a / 3A090.b; a device not
-// evaluable under every given verdict makes the counts lower bounds.
+// One processor of the node as the 4A090 count sees it: a measured device, an accelerator on the PCI bus that
+// was not measured but is in the chip database (assessed on the declared basis), or one that is neither.
+struct NodeMember {
+  std::string subject;            // "cuda0", "0000:17:00.0"
+  std::string label;              // "0000:17:00.0 NVIDIA H100 SXM (pci 10de:2330)", for the node's notes
+  bool measured = true;           // false: assessed from the chip database only (declared basis)
+  bool assessed = true;           // false: not measured and not in the chip database: the count is a lower bound
+  std::vector<Verdict> verdicts;  // the device rulesets' verdicts (empty when not assessed)
+};
+
+// Node level (4A090): counts the members whose verdicts classify them 3A090.a / 3A090.b; a member not
+// evaluable under every given verdict, or not assessed at all, makes the counts lower bounds.
+[[nodiscard]] MetricValues node_values(std::span<const NodeMember> members);
+[[nodiscard]] std::vector<Verdict> evaluate_node(std::span<const Ruleset* const> node_rulesets,
+                                                 std::span<const NodeMember> members);
+// The same over measured devices only (classify --chip, tests).
 [[nodiscard]] MetricValues node_values(std::span<const std::vector<Verdict>> device_verdicts);
 [[nodiscard]] std::vector<Verdict> evaluate_node(std::span<const Ruleset* const> node_rulesets,
                                                  std::span<const std::vector<Verdict>> device_verdicts);

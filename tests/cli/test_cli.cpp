@@ -242,6 +242,25 @@ TEST(Cli, AcceleratorWithoutRuntimeAppearsAsNotMeasured) {
   EXPECT_TRUE(j["devices"].empty());  // the CPU of another node is not measured here
 }
 
+// A two-socket node with an H100 SXM and an MI300X on the bus and no GPU runtime: the node verdict counts both
+// from the chip database by PCI id instead of reading "no 3A090 device".
+TEST(Cli, UnmeasuredAcceleratorsCountInTheNodeVerdict) {
+  const fs::path json_file = work_dir() / "xml_node.json";
+  const Result r = probe(std::string("--no-plugins --topology ") + PROBE_GPU_NODE_XML + " --json " + json_file.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("H100 SXM (pci 10de:2330): not measured; declared TPP 15,832"), std::string::npos) << r.out;
+  ASSERT_EQ(validate(json_file), 0);
+  const json j = json::parse(slurp(json_file));
+  ASSERT_FALSE(j["node_verdicts"].empty());
+  const json& node = j["node_verdicts"][0];
+  EXPECT_EQ(node["classification"], "4A090.a") << node["summary"];
+  const std::string summary = node["summary"].get<std::string>();
+  EXPECT_NE(summary.find("2 accelerator(s) on the PCI bus counted from the chip database by PCI id"), std::string::npos)
+      << summary;
+  EXPECT_NE(r.out.find(summary), std::string::npos) << r.out;
+  for (const auto& u : j["unmeasured"]) EXPECT_FALSE(u["control"].is_null()) << u["pci"];
+}
+
 // A progress line on stderr only when stderr is a terminal: script(1) gives probe a pseudo-terminal.
 TEST(Cli, ProgressLineOnlyOnATerminal) {
   if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "script(1) not installed";

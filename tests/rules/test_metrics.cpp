@@ -2,6 +2,8 @@
 // Measurement records (partial devices, measured above declared).
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -229,4 +231,117 @@ TEST(Format, NumbersAndPercents) {
   EXPECT_EQ(format_number(989.4), "989.4");
   EXPECT_EQ(format_percent(2.2983), "+230%");
   EXPECT_EQ(format_percent(-0.0194), "-1.9%");
+}
+
+namespace {
+// What probe's core (measure_safely) records for a median above its own peak; test_rules links only the rules.
+void flag_if_above(probe::Measurement& m, bool cpu) {
+  const double ratio = m.stats.median / *m.theoretical;
+  if (ratio <= 1 + probe::kAboveTheoreticalTolerance) return;
+  m.above_theoretical = probe::AboveTheoretical{
+      ratio, probe::kAboveTheoreticalTolerance, 0,
+      fmt::format("measured above theoretical ({:.0f}% of it, beyond its 0.0% spread + 2% tolerance): {}", ratio * 100,
+                  cpu ? "the per-cycle table or the clock is wrong for this CPU"
+                      : "the per-unit rate table or the clock is wrong for this device")};
+}
+
+probe::Measurement cpu_kernel(std::string id, probe::DType dtype, double median, double theoretical, double clock_hz) {
+  probe::Measurement m = compute(std::move(id), dtype, median);
+  m.theoretical = theoretical;
+  m.theoretical_basis = fmt::format("2 cores × N /cycle × {:.2f} GHz measured", clock_hz / 1e9);
+  m.conditions.clock_hz = clock_hz;
+  flag_if_above(m, true);
+  return m;
+}
+
+probe::report::DeviceReport cpu_device(std::vector<probe::Measurement> ms) {
+  probe::report::DeviceReport dev;
+  dev.info.id = "cpu0";
+  dev.info.kind = "cpu";
+  dev.info.name = "Intel Xeon (masked model)";
+  dev.info.arch = "sapphirerapids";
+  dev.info.units = 2;
+  dev.measurements = std::move(ms);
+  return dev;
+}
+}  // namespace
+
+TEST(Metrics, CpuDerivedBasisFromThePerKernelTheoreticalPeaks) {
+  // FP16 0.728 TFLOPS theoretical × 16 = 11.648 beats FP64 0.118 × 64 = 7.55 and INT8 0.9458 × 8 = 7.57.
+  auto dev = cpu_device({cpu_kernel("fma.fp64", probe::DType::fp64, 0.117e12, 0.118e12, 3.69e9),
+                         cpu_kernel("fma.fp16", probe::DType::fp16, 0.720e12, 0.728e12, 3.50e9),
+                         cpu_kernel("dot.int8", probe::DType::int8, 0.934e12, 0.9458e12, 3.69e9), memory("mem.copy", 50e9)});
+  auto m = device_metrics(dev, ChipDatabase::builtin());
+  ASSERT_TRUE(m.derived.available) << m.derived.unavailable_reason;
+  ASSERT_TRUE(m.derived.tpp);
+  EXPECT_NEAR(*m.derived.tpp, 11.648, 1e-9);
+  EXPECT_EQ(m.derived.tpp_types, std::vector<PeakType>{PeakType::fp16});
+  ASSERT_TRUE(m.derived.clock_mhz);
+  EXPECT_NEAR(*m.derived.clock_mhz, 3500, 1e-9);  // the clock the TPP-setting kernel's peak was taken at
+  EXPECT_NE(m.derived.note.find("TPP from fma.fp16 at 3.50 GHz"), std::string::npos) << m.derived.note;
+  EXPECT_NEAR(*m.measured.tpp, 11.52, 1e-9);
+  const std::string t = render_text(m);
+  EXPECT_NE(t.find("derived   TPP 11.65 (fp16: fma.fp16)"), std::string::npos) << t;
+  EXPECT_NE(t.find("measured  TPP 11.52 (fp16: fma.fp16)"), std::string::npos) << t;
+  EXPECT_EQ(t.find("architecture unknown"), std::string::npos) << t;
+  EXPECT_FALSE(has_flag(m, "above_theoretical"));
+  EXPECT_FALSE(has_flag(m, "measured_above_declared"));
+  ASSERT_TRUE(m.efficiency);
+  EXPECT_NEAR(*m.efficiency, 11.52 / 11.648, 1e-9);
+  // The derived figure (the theoretical peak) is what the rules read: a CPU's measured rate is lower.
+  EXPECT_EQ(assessed_values(m).at("tpp").basis, "derived");
+  const auto j = to_json(m);
+  EXPECT_EQ(j["bases"]["derived"]["rates"][1]["kernel"], "fma.fp16");
+  EXPECT_NEAR(j["bases"]["derived"]["rates"][1]["clock_mhz"].get<double>(), 3500, 1e-9);
+}
+
+TEST(Metrics, AContradictedTheoreticalIsLeftOutAndNotReadAsTheDeviceDoingMore) {
+  // FP64 at 177% of a wrong peak (seen on a masked-model Xeon): measured TPP 0.5 × 64 = 32 over derived 11.648.
+  auto dev = cpu_device({cpu_kernel("fma.fp64", probe::DType::fp64, 0.5e12, 0.5e12 / 1.77, 3.69e9),
+                         cpu_kernel("fma.fp16", probe::DType::fp16, 0.720e12, 0.728e12, 3.50e9)});
+  ASSERT_TRUE(dev.measurements[0].above_theoretical);
+  auto m = device_metrics(dev, ChipDatabase::builtin());
+  ASSERT_TRUE(m.derived.tpp);
+  EXPECT_NEAR(*m.derived.tpp, 11.648, 1e-9);  // fp64's contradicted theoretical is not used
+  EXPECT_NE(m.derived.note.find("left out, measured above their own theoretical peak: fma.fp64"), std::string::npos);
+  EXPECT_TRUE(has_flag(m, "above_theoretical"));
+  EXPECT_TRUE(has_flag(m, "measured_above_contradicted_derived"));
+  EXPECT_FALSE(has_flag(m, "measured_above_declared"));
+  const std::string t = render_text(m);
+  EXPECT_EQ(t.find("the device does more than declared"), std::string::npos) << t;
+  EXPECT_NE(t.find("[warning] measured TPP 32 (fp64: fma.fp64) exceeds derived TPP 11.65 by +175%, but the derived basis "
+                   "rests on theoretical peaks a measurement contradicts (fma.fp64 measured above theoretical): the "
+                   "per-cycle table or the clock is wrong for this CPU"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("[warning] fma.fp64: measured above theoretical (177% of it"), std::string::npos) << t;
+
+  // Every theoretical contradicted: no derived basis, and it says why.
+  auto all_wrong = cpu_device({cpu_kernel("fma.fp64", probe::DType::fp64, 0.5e12, 0.5e12 / 1.77, 3.69e9)});
+  auto m2 = device_metrics(all_wrong, ChipDatabase::builtin());
+  EXPECT_FALSE(m2.derived.available);
+  EXPECT_NE(m2.derived.unavailable_reason.find("contradicted"), std::string::npos) << m2.derived.unavailable_reason;
+}
+
+TEST(Metrics, AGpuMeasuredAboveItsOwnPeakDoesNotClaimMoreThanDeclaredAgainstTheDerivedBasis) {
+  // No chip entry, an architecture table (sm_90 → hopper) gives the derived basis; a kernel above its own peak
+  // means the per-unit table or clock is wrong for this device.
+  probe::DeviceInfo info;
+  info.id = "cuda0";
+  info.kind = "gpu";
+  info.name = "Unknown Hopper part";
+  info.arch = "sm_90";
+  info.units = 16;
+  probe::Measurement fp8 = compute("wgmma.fp8_e4m3", probe::DType::fp8_e4m3, 900e12);
+  fp8.theoretical = 300e12;
+  flag_if_above(fp8, false);
+  ASSERT_TRUE(fp8.above_theoretical);
+  std::vector<probe::Measurement> ms{fp8};
+  auto m = device_metrics(info, ms, ChipDatabase::builtin());
+  ASSERT_TRUE(m.derived.tpp);
+  ASSERT_TRUE(m.measured.tpp);
+  ASSERT_GT(*m.measured.tpp, *m.derived.tpp);
+  EXPECT_TRUE(has_flag(m, "measured_above_contradicted_derived"));
+  EXPECT_FALSE(has_flag(m, "measured_above_declared"));
+  EXPECT_NE(render_text(m).find("the per-unit rate table or the clock is wrong for this device"), std::string::npos);
 }

@@ -7,6 +7,7 @@
 #include <functional>
 #include <set>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -190,6 +191,52 @@ TEST(Node, AnUnevaluableDeviceMakesTheCountALowerBound) {
   std::vector<std::vector<Verdict>> devices = {{evaluate(ruleset(k2023), unknown_dc)}};
   auto node = evaluate_node(book.select_node(), devices);
   EXPECT_EQ(node[0].outcome, Outcome::not_evaluable);
+}
+
+TEST(Node, UnmeasuredMembersCountOnTheDeclaredBasisAndUnknownOnesMakeALowerBound) {
+  const auto& db = ChipDatabase::builtin();
+  RuleBook book = RuleBook::builtin();
+  auto sets = book.select();
+  // An 8-GPU node whose CUDA plugin failed: the CPU measured, eight H100 on the bus from the chip database.
+  std::vector<NodeMember> members;
+  MetricValues cpu;
+  cpu["tpp"] = {7.5, std::nullopt, "derived", false};
+  cpu["datacenter"] = {std::nullopt, true, "given", false};
+  members.push_back(NodeMember{"cpu0", "cpu0", true, true, {evaluate(ruleset(k2023), cpu, "cpu0")}});
+  for (int i = 0; i < 8; ++i) {
+    auto m = chip_metrics(*db.find_pci(0x10de, 0x2330), db);
+    members.push_back(NodeMember{fmt::format("0000:{:02x}:00.0", i), fmt::format("0000:{:02x}:00.0 NVIDIA H100 SXM", i), false,
+                                 true, evaluate(sets, m)});
+  }
+  auto node = evaluate_node(book.select_node(), std::span<const NodeMember>(members));
+  ASSERT_EQ(node.size(), 1u);
+  EXPECT_EQ(node[0].classification, "4A090.a");
+  EXPECT_NE(node[0].summary.find("3A090.a devices in the node 8 ≥ 1"), std::string::npos) << node[0].summary;
+  EXPECT_NE(node[0].summary.find("8 accelerator(s) on the PCI bus counted from the chip database by PCI id (declared basis, "
+                                 "not measured)"),
+            std::string::npos)
+      << node[0].summary;
+  EXPECT_EQ(node[0].summary.find("at least"), std::string::npos);
+
+  // One accelerator nobody knows: the count is a lower bound; it still proves 4A090.a, and says so.
+  members.push_back(NodeMember{"0000:65:00.0", "0000:65:00.0 1e52:0001 (not in the chip database)", false, false, {}});
+  node = evaluate_node(book.select_node(), std::span<const NodeMember>(members));
+  EXPECT_EQ(node[0].classification, "4A090.a");
+  EXPECT_NE(node[0].summary.find("at least 8 3A090.a and 0 3A090.b device(s) in the node; 1 accelerator(s) not assessed: "
+                                 "0000:65:00.0 1e52:0001 (not in the chip database)"),
+            std::string::npos)
+      << node[0].summary;
+  EXPECT_TRUE(node_values(std::span<const NodeMember>(members)).at("devices_3a090_a").lower_bound);
+
+  // Only the CPU and the unknown accelerator: no longer "not 4A090", but not evaluable, at least 0.
+  std::vector<NodeMember> few{members.front(), members.back()};
+  node = evaluate_node(book.select_node(), std::span<const NodeMember>(few));
+  EXPECT_EQ(node[0].outcome, Outcome::not_evaluable);
+  EXPECT_NE(node[0].summary.find("not evaluable: at least 0 3A090.a and 0 3A090.b device(s) in the node; 1 accelerator(s) "
+                                 "not assessed"),
+            std::string::npos)
+      << node[0].summary;
+  EXPECT_EQ(node_values(std::span<const NodeMember>(few)).at("devices").number, 2.0);
 }
 
 TEST(RuleBook, ListSelectAndDefaults) {

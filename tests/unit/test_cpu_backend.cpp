@@ -62,8 +62,16 @@ TEST(CpuBackend, Fp64FmaIsMeasuredVerifiedAndBoundedByTheory) {
   EXPECT_EQ(m.conditions.pus.size(), static_cast<std::size_t>(d->info().units));
   EXPECT_GT(m.conditions.iterations, 0u);
   if (m.theoretical) {
-    // Not a speed assertion: a figure above the peak at the measured clock would mean a wrong count or clock.
-    EXPECT_LE(m.stats.median, *m.theoretical * 1.05) << m.theoretical_basis;
+    // Not a speed assertion. What must hold on any CPU: the median is within its peak at the measured clock
+    // (plus the spread and the stated tolerance), or the measurement says it is not (a masked model whose
+    // per-cycle table or clock is wrong: FP64 at 177% of a wrong peak was seen on a Xeon).
+    const double bound = *m.theoretical * (1 + kAboveTheoreticalTolerance + m.stats.rel_spread);
+    if (m.stats.median > bound) {
+      ASSERT_TRUE(m.above_theoretical) << m.stats.median << " > " << bound << ": " << m.theoretical_basis;
+      EXPECT_NE(m.above_theoretical->message.find("wrong for this CPU"), std::string::npos);
+    } else {
+      EXPECT_FALSE(m.above_theoretical) << m.above_theoretical->message;
+    }
     EXPECT_NE(m.theoretical_basis.find("GHz measured"), std::string::npos);
   } else {
     EXPECT_NE(m.theoretical_basis.find("unknown"), std::string::npos);

@@ -275,3 +275,72 @@ TEST(Engine, TimestampsAreIso8601Utc) {
   EXPECT_EQ(t[10], 'T');
   EXPECT_EQ(t.back(), 'Z');
 }
+
+namespace {
+// A device of any kind that samples a scripted runner (no real timing) and states a theoretical peak, as the
+// CPU backend and the GPU plugins do: the above-theoretical check is the core's, the same for all of them.
+class ScriptedPeakDevice : public ThrowingDevice {
+ public:
+  ScriptedRunner runner;
+  double theoretical = 0;
+  Measurement measure(const KernelSpec& s, const RunPolicy& p, RunContext&) override {
+    const SamplingOutcome o = run_sampling(runner, p);
+    Measurement m;
+    m.spec = s;
+    m.status = o.ok ? Status::ok : Status::failed;
+    m.stats = o.stats;
+    m.theoretical = theoretical;
+    m.theoretical_basis = "scripted";
+    return m;
+  }
+};
+}  // namespace
+
+TEST(Registry, AMedianAboveItsOwnTheoreticalPeakIsFlaggedForEveryDeviceKind) {
+  for (const char* kind : {"cpu", "gpu"}) {
+    ScriptedPeakDevice d;
+    d.m_info.kind = kind;
+    d.runner.time = [](std::uint64_t i, int) { return 1e-6 * double(i); };  // exactly 1e8 ops/s (100 ops per µs)
+    d.theoretical = 0.5e8;                                                  // a wrong peak: 200% of it measured
+    RunContext ctx;
+    const auto m = measure_safely(d, d.m_specs[0], small_policy(), ctx);
+    ASSERT_EQ(m.status, Status::ok) << m.reason;
+    ASSERT_TRUE(m.above_theoretical) << kind;
+    EXPECT_NEAR(m.above_theoretical->ratio, 2.0, 1e-9);
+    EXPECT_DOUBLE_EQ(m.above_theoretical->tolerance, kAboveTheoreticalTolerance);
+    EXPECT_NE(m.above_theoretical->message.find("measured above theoretical"), std::string::npos);
+    EXPECT_NE(m.above_theoretical->message.find(std::string(kind) == "cpu" ? "per-cycle table or the clock is wrong for this CPU"
+                                                                         : "per-unit rate table or the clock is wrong for this device"),
+              std::string::npos)
+        << m.above_theoretical->message;
+  }
+}
+
+TEST(Registry, AMedianWithinSpreadPlusToleranceOfItsPeakIsNotFlagged) {
+  ScriptedPeakDevice d;
+  d.m_info.kind = "cpu";
+  d.runner.time = [](std::uint64_t i, int) { return 1e-6 * double(i); };  // 1e8 ops/s, no spread
+  RunContext ctx;
+  d.theoretical = 1e8 / 1.019;  // 101.9%: inside the 2% tolerance
+  EXPECT_FALSE(measure_safely(d, d.m_specs[0], small_policy(), ctx).above_theoretical);
+  d.theoretical = 1e8 / 1.021;  // 102.1%, spread 0: beyond it
+  EXPECT_TRUE(measure_safely(d, d.m_specs[0], small_policy(), ctx).above_theoretical);
+  d.theoretical = 1e8;  // at the peak
+  EXPECT_FALSE(measure_safely(d, d.m_specs[0], small_policy(), ctx).above_theoretical);
+}
+
+TEST(Registry, TheSpreadWidensTheAllowance) {
+  // Alternating samples: a 10% interquartile spread lets a median 10% over the peak pass, not 15%.
+  Measurement m;
+  m.status = Status::ok;
+  m.stats = Stats::from_samples({0.95e8, 1.05e8, 0.95e8, 1.05e8, 0.95e8, 1.05e8});
+  ASSERT_GT(m.stats.rel_spread, 0.09);
+  m.theoretical = m.stats.median / (1 + kAboveTheoreticalTolerance + m.stats.rel_spread - 0.001);
+  EXPECT_FALSE(check_above_theoretical(m, "gpu"));
+  m.theoretical = m.stats.median / (1 + kAboveTheoreticalTolerance + m.stats.rel_spread + 0.001);
+  const auto a = check_above_theoretical(m, "gpu");
+  ASSERT_TRUE(a);
+  EXPECT_DOUBLE_EQ(a->rel_spread, m.stats.rel_spread);
+  m.theoretical.reset();  // nothing to contradict
+  EXPECT_FALSE(check_above_theoretical(m, "gpu"));
+}

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "assessment.hpp"
 #include "json_io.hpp"
 #include "printer.hpp"
 #include "probe/error.hpp"
@@ -195,4 +196,102 @@ TEST(Printer, RatesAndBytesAreHumanReadable) {
   EXPECT_EQ(format_bytes(32u << 20), "32 MiB");
   EXPECT_EQ(format_bytes(100), "100 B");
   EXPECT_FALSE(format_from_string("xml"));
+}
+
+TEST(Json, AboveTheoreticalIsCarriedWithheldInTextAndRecomputedForOlderReports) {
+  Report r = sample_report();
+  Measurement& m = r.devices[0].measurements[0];  // fma.fp64, spread ~0.2%
+  m.theoretical = m.stats.median / 1.77;           // a wrong peak, as on a masked-model Xeon
+  m.above_theoretical = check_above_theoretical(m, "cpu");
+  ASSERT_TRUE(m.above_theoretical);
+  EXPECT_NEAR(m.above_theoretical->ratio, 1.77, 1e-9);
+
+  const Report back = report_from_json(nlohmann::json::parse(to_json_text(r)), "test");
+  EXPECT_EQ(back, r);
+  const fs::path f = temp_dir() / "above.json";
+  write_file_atomically(f, to_json_text(r));
+  EXPECT_EQ(validate(f), 0);
+
+  // A report written before the field existed: the same rule is applied on reading.
+  nlohmann::json old = to_json(r);
+  for (auto& x : old["devices"][0]["measurements"]) x.erase("above_theoretical");
+  EXPECT_EQ(report_from_json(old, "old.json"), r);
+
+  const std::string t = make_printer(Format::text)->render(r);
+  EXPECT_NE(t.find("withheld"), std::string::npos) << t;
+  EXPECT_EQ(t.find("177.0%"), std::string::npos) << t;  // no "% peak" of a contradicted peak
+  EXPECT_NE(t.find("warning: fma.fp64: measured above theoretical (177% of it"), std::string::npos) << t;
+  EXPECT_NE(t.find("the per-cycle table or the clock is wrong for this CPU"), std::string::npos) << t;
+}
+
+TEST(Json, WithinSpreadAndToleranceIsNotFlagged) {
+  Report r = sample_report();
+  Measurement& m = r.devices[0].measurements[0];
+  m.theoretical = m.stats.median / (1.01 + m.stats.rel_spread);
+  EXPECT_FALSE(check_above_theoretical(m, "cpu"));
+  nlohmann::json old = to_json(r);
+  old["devices"][0]["measurements"][0].erase("above_theoretical");
+  EXPECT_FALSE(report_from_json(old, "old.json").devices[0].measurements[0].above_theoretical);
+  EXPECT_EQ(make_printer(Format::text)->render(r).find("withheld"), std::string::npos);
+}
+
+TEST(Report, AcceleratorsLeftOutByTheDeviceFilterSaySo) {
+  Report r = sample_report();
+  r.backends[1] = BackendStatus{"cuda", "/x/probe_backend_cuda.so", true, "", "CUDA 12.4", 1};
+  DeviceInfo h100;
+  h100.id = "cuda0";
+  h100.backend = "cuda";
+  h100.pci = r.inventory.accelerators[0].id;
+  const auto un = unmeasured_accelerators(r.inventory, r.devices, r.backends, {h100}, "--device cpu0");
+  ASSERT_EQ(un.size(), 1u);
+  EXPECT_EQ(un[0].reason.find("not selected (--device cpu0)"), 0u) << un[0].reason;
+  EXPECT_EQ(un[0].reason.find("no runtime"), std::string::npos) << un[0].reason;
+  // Not deselected, and the backend runs: it did not see the device; still not "no runtime".
+  const auto un2 = unmeasured_accelerators(r.inventory, r.devices, r.backends);
+  EXPECT_NE(un2[0].reason.find("found no device at this bus id"), std::string::npos) << un2[0].reason;
+  EXPECT_EQ(un2[0].reason.find("no runtime"), std::string::npos) << un2[0].reason;
+}
+
+TEST(Assessment, AnUnmeasuredH100OnTheBusCountsInTheNodeOnTheDeclaredBasis) {
+  const Report r = sample_report();  // cpu0 measured; an H100 SXM (10de:2330) on the bus, CUDA without a driver
+  Assessment a(AssessmentOptions{});
+  a.assess(r);
+  ASSERT_EQ(a.unmeasured().size(), 1u);
+  ASSERT_TRUE(a.unmeasured()[0].assessed);
+  ASSERT_FALSE(a.node().empty());
+  const auto& node = a.node()[0];
+  EXPECT_EQ(node.classification, "4A090.a") << node.summary;
+  EXPECT_NE(node.summary.find("counted from the chip database by PCI id (declared basis, not measured): 0000:17:00.0 NVIDIA "
+                              "H100 SXM (pci 10de:2330): 3A090.a"),
+            std::string::npos)
+      << node.summary;
+  const std::string t = make_printer(Format::text)->render(r, &a);
+  EXPECT_NE(t.find("0000:17:00.0 NVIDIA H100 SXM (pci 10de:2330): not measured; declared TPP 15,832"), std::string::npos) << t;
+  const fs::path f = temp_dir() / "assessed.json";
+  write_file_atomically(f, to_json_text(r, &a));
+  EXPECT_EQ(validate(f), 0);
+  const auto j = nlohmann::json::parse(to_json_text(r, &a));
+  EXPECT_EQ(j["unmeasured"][0]["control"]["metrics"]["chip"]["id"], "h100-sxm5-80gb");
+  EXPECT_FALSE(j["node_verdicts"][0]["notes"].empty());
+  EXPECT_EQ(report_from_json(j, "assessed.json"), r);  // the assessment is recomputed, not read back
+}
+
+TEST(Assessment, AnUnknownAcceleratorMakesTheNodeCountALowerBound) {
+  Report r = sample_report();
+  PciDevice unknown{PciId{"0000:65:00.0", 0x1e52, 0x0001, 0, 0}, 0x1200, "ProcessingAccelerator", "", ""};
+  r.inventory.accelerators = {unknown};
+  r.unmeasured = {UnmeasuredDevice{unknown, "not measured: no runtime (no backend for this vendor)"}};
+  Assessment a(AssessmentOptions{});
+  a.assess(r);
+  ASSERT_FALSE(a.node().empty());
+  const auto& node = a.node()[0];
+  EXPECT_EQ(node.outcome, probe::rules::Outcome::not_evaluable) << node.summary;
+  EXPECT_NE(node.summary.find("not evaluable: at least 0 3A090.a and 0 3A090.b device(s) in the node; 1 accelerator(s) "
+                              "not assessed: 0000:65:00.0 1e52:0001 ProcessingAccelerator (not in the chip database; "
+                              "not measured: no runtime (no backend for this vendor))"),
+            std::string::npos)
+      << node.summary;
+  const fs::path f = temp_dir() / "unknown.json";
+  write_file_atomically(f, to_json_text(r, &a));
+  EXPECT_EQ(validate(f), 0);
 }

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -78,6 +79,23 @@ struct DerivedFigure {
   friend bool operator==(const DerivedFigure&, const DerivedFigure&) = default;
 };
 
+// A median above the measurement's own theoretical peak by more than its spread plus this tolerance
+// contradicts the theoretical figure: the per-unit rate table or the clock behind it is wrong for the device
+// (seen on a masked-model Xeon: FP64 at 177% of a wrong peak). 2% covers the clock's own uncertainty (the
+// add-chain clock is sampled before and after, not during, the loop on some paths) and rounding in the tables.
+inline constexpr double kAboveTheoreticalTolerance = 0.02;
+
+// Set on a measurement whose median exceeds theoretical × (1 + tolerance + rel_spread). The measured figure
+// stands (its result was verified); the theoretical one does not, and the report says so.
+struct AboveTheoretical {
+  double ratio = 0;       // median / theoretical
+  double tolerance = 0;   // the stated tolerance used (kAboveTheoreticalTolerance when set by this probe)
+  double rel_spread = 0;  // the measurement's own spread (IQR / median) allowed on top of it
+  std::string message;    // "measured above theoretical: the per-cycle table or the clock is wrong for this CPU"
+
+  friend bool operator==(const AboveTheoretical&, const AboveTheoretical&) = default;
+};
+
 struct Measurement {
   KernelSpec spec;
   Status status = Status::skipped;
@@ -88,9 +106,15 @@ struct Measurement {
   std::optional<double> theoretical;  // peak at the measured clock, in the spec's unit
   std::string theoretical_basis;      // "2 cores × 16 FLOP/cycle × 3.60 GHz measured"
   std::vector<DerivedFigure> derived;
+  std::optional<AboveTheoretical> above_theoretical;  // set by check_above_theoretical (every backend alike)
 
   [[nodiscard]] bool ok() const noexcept { return status == Status::ok; }
   friend bool operator==(const Measurement&, const Measurement&) = default;
 };
+
+// The one check for every backend: nullopt unless `m` is ok, has a theoretical peak and its median exceeds it
+// by more than its spread plus `tolerance`. `device_kind` ("cpu", "gpu", ...) only words the message.
+[[nodiscard]] std::optional<AboveTheoretical> check_above_theoretical(
+    const Measurement& m, std::string_view device_kind, double tolerance = kAboveTheoreticalTolerance);
 
 }  // namespace probe
