@@ -188,13 +188,19 @@ class StreamSlice {
   [[nodiscard]] std::size_t chunks() const noexcept { return m_chunks; }
   [[nodiscard]] std::size_t chunk_elements() const noexcept { return m_chunk_len; }
   [[nodiscard]] std::size_t chunk_begin(std::size_t chunk) const noexcept { return m_begin + chunk * m_chunk_len; }
-  // What is wrong with chunk `chunk` of b (and of c when with_c), if anything, against the checksums of fill().
-  [[nodiscard]] std::optional<std::string> check_sources(std::size_t chunk, bool with_c) const;
+  // Checksums of one chunk of a source array: the sum and the XOR of the elements' bit patterns. Any single
+  // changed element changes both; a kernel's check accumulates them in the same pass that checks its output.
+  struct Sums {
+    std::uint64_t add = 0, xor_ = 0;
+    friend bool operator==(const Sums&, const Sums&) = default;
+  };
+  // What is wrong with chunk `chunk` of b (and of c when given), if anything, against the checksums of fill().
+  [[nodiscard]] std::optional<std::string> check_sums(std::size_t chunk, const Sums& b, const Sums* c) const;
 
  private:
   StreamArrays m_arrays;
   std::size_t m_begin = 0, m_chunks = 1, m_chunk_len = 0;
-  std::vector<std::uint64_t> m_sum_b, m_sum_c;  // two checksums per chunk (plain and index-weighted sums)
+  std::vector<Sums> m_sum_b, m_sum_c;  // per chunk, taken by fill()
 };
 
 // One thread's kernel over its slice. attach() draws the kernel's scalar; run(passes) makes `passes` passes,

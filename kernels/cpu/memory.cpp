@@ -8,6 +8,8 @@
 // prove they are intact. After a kernel, every chunk it touched is checked against the host reference computed
 // from the sources: write a == s, copy a == b, triad a == b + s·c (bit for bit), read the sum of b within the
 // recursive-summation bound (and every pass over a chunk must give the same sum bit for bit).
+#include <emmintrin.h>
+
 #include <bit>
 #include <cmath>
 #include <cstdio>
@@ -87,16 +89,11 @@ std::string show(double v) {
   return buf;
 }
 
-// Two sums over the bit patterns: any changed element changes the first; swapped elements change the second.
-void checksum(const double* x, std::size_t n, std::size_t first_index, std::uint64_t& plain, std::uint64_t& weighted) {
-  std::uint64_t s1 = 0, s2 = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto bits = std::bit_cast<std::uint64_t>(x[i]);
-    s1 += bits;
-    s2 += bits * (2 * (first_index + i) + 1);
-  }
-  plain = s1;
-  weighted = s2;
+// Internal linkage so that it inlines into the fill and check loops (an exported function would not, in PIC).
+inline void take(StreamSlice::Sums& s, double v) noexcept {
+  const auto bits = std::bit_cast<std::uint64_t>(v);
+  s.add += bits;
+  s.xor_ ^= bits;
 }
 
 class StreamKernel final : public MemoryKernel {
@@ -144,9 +141,6 @@ class StreamKernel final : public MemoryKernel {
     if (!m_sums_agree) return label(0) + ": passes over the same data gave different sums";
     for (std::size_t chunk = 0; chunk < m_touched.size(); ++chunk) {
       if (!m_touched[chunk]) continue;
-      if (m_info.op != MemOp::write) {
-        if (auto e = m_slice->check_sources(chunk, m_info.op == MemOp::triad)) return label(chunk) + ": " + *e;
-      }
       if (auto e = m_info.op == MemOp::read ? verify_sum(chunk) : verify_stores(chunk)) return label(chunk) + ": " + *e;
     }
     return std::nullopt;
@@ -173,49 +167,80 @@ class StreamKernel final : public MemoryKernel {
            std::to_string(b + m_slice->chunk_elements()) + ")";
   }
 
+  [[nodiscard]] double want_at(std::size_t i) const noexcept {
+    const StreamArrays& arr = m_slice->arrays();
+    if (m_info.op == MemOp::copy) return arr.b[i];
+    if (m_info.op == MemOp::triad) {
+      const double t = m_scalar * arr.c[i];  // multiply, round, add, round: what the kernels do
+      return arr.b[i] + t;
+    }
+    return m_scalar;
+  }
+
+  // One branch-free pass (it vectorises: these checks cover gigabytes) counts the mismatches and takes the
+  // sources' checksums; only a failing chunk is walked again to name its first wrong element.
   [[nodiscard]] std::optional<std::string> verify_stores(std::size_t chunk) const {
     const StreamArrays& arr = m_slice->arrays();
     const std::size_t b = m_slice->chunk_begin(chunk), e = b + m_slice->chunk_elements();
-    std::size_t bad = 0, first = 0;
-    double got_first = 0, want_first = 0;
-    for (std::size_t i = b; i < e; ++i) {
-      double want = m_scalar;
-      if (m_info.op == MemOp::copy) want = arr.b[i];
-      if (m_info.op == MemOp::triad) {
-        const double t = m_scalar * arr.c[i];  // multiply, round, add, round: what the kernels do
-        want = arr.b[i] + t;
-      }
-      if (!same(arr.a[i], want) && bad++ == 0) {
-        first = i;
-        got_first = arr.a[i];
-        want_first = want;
-      }
+    std::size_t bad = 0;
+    StreamSlice::Sums sb, sc;
+    const double* pa = arr.a;
+    const double* pb = arr.b;
+    const double* pc = arr.c;
+    const double s = m_scalar;
+    switch (m_info.op) {
+      case MemOp::write:
+        for (std::size_t i = b; i < e; ++i) bad += std::bit_cast<std::uint64_t>(pa[i]) != std::bit_cast<std::uint64_t>(s);
+        break;
+      case MemOp::copy:
+        for (std::size_t i = b; i < e; ++i) {
+          bad += std::bit_cast<std::uint64_t>(pa[i]) != std::bit_cast<std::uint64_t>(pb[i]);
+          take(sb, pb[i]);
+        }
+        break;
+      case MemOp::triad:
+        for (std::size_t i = b; i < e; ++i) {
+          const double t = s * pc[i];
+          bad += std::bit_cast<std::uint64_t>(pa[i]) != std::bit_cast<std::uint64_t>(pb[i] + t);
+          take(sb, pb[i]);
+          take(sc, pc[i]);
+        }
+        break;
+      case MemOp::read: break;
+    }
+    if (m_info.op != MemOp::write) {
+      if (auto err = m_slice->check_sums(chunk, sb, m_info.op == MemOp::triad ? &sc : nullptr)) return err;
     }
     if (bad == 0) return std::nullopt;
+    std::size_t first = b;
+    while (first < e && same(pa[first], want_at(first))) ++first;
     return std::to_string(bad) + " elements of a differ from the host reference; first a[" + std::to_string(first) +
-           "] = " + show(got_first) + ", expected " + show(want_first);
+           "] = " + show(pa[first < e ? first : b]) + ", expected " + show(want_at(first < e ? first : b));
   }
 
+  // The exact sum of a chunk of b: every source is in [1, 2), i.e. (2^52 + m)·2^-52 with a 52-bit integer m, so
+  // the sum is count + Σm·2^-52, and Σm is summed exactly as two integer halves of 26 bits (a chunk has fewer than
+  // 2^37 elements, so neither half can overflow). The kernel's floating-point sum must lie within the
+  // recursive-summation bound of it.
   [[nodiscard]] std::optional<std::string> verify_sum(std::size_t chunk) const {
-    const StreamArrays& arr = m_slice->arrays();
+    const double* pb = m_slice->arrays().b;
     const std::size_t b = m_slice->chunk_begin(chunk), e = b + m_slice->chunk_elements();
-    // 64-bit mantissa: far below the tolerance's error. Four partial sums: x87 adds have 3-cycle latency, and
-    // this check covers gigabytes. The sources are in [1, 2), so the sum of absolute values is the sum.
-    long double part[4] = {0, 0, 0, 0};
-    std::size_t i = b;
-    for (; i + 4 <= e; i += 4) {
-      part[0] += arr.b[i];
-      part[1] += arr.b[i + 1];
-      part[2] += arr.b[i + 2];
-      part[3] += arr.b[i + 3];
+    constexpr std::uint64_t kHalf = (std::uint64_t{1} << 26) - 1;
+    std::uint64_t lo = 0, hi = 0;
+    StreamSlice::Sums sb;
+    for (std::size_t i = b; i < e; ++i) {
+      const auto bits = std::bit_cast<std::uint64_t>(pb[i]);
+      lo += bits & kHalf;
+      hi += (bits >> 26) & kHalf;
+      take(sb, pb[i]);
     }
-    for (; i < e; ++i) part[0] += arr.b[i];
-    const long double exact = (part[0] + part[1]) + (part[2] + part[3]);
-    const long double abs_sum = std::fabs(exact);
-    // Each element passes through at most len/kLeastLanes + 64 roundings (its lane's chain, the tree, the
-    // tail): the standard recursive-summation bound with that chain length.
+    if (auto err = m_slice->check_sums(chunk, sb, nullptr)) return err;  // also proves every b is still in [1, 2)
     const auto len = static_cast<long double>(e - b);
-    const long double tol = (len / kLeastLanes + 64) * std::numeric_limits<double>::epsilon() * abs_sum;
+    const long double exact =
+        len + (static_cast<long double>(hi) * 0x1p26L + static_cast<long double>(lo)) * 0x1p-52L;
+    // Each element passes through at most len/kLeastLanes + 64 roundings (its lane's chain, the tree, the
+    // tail): the standard recursive-summation bound with that chain length. Every term is positive.
+    const long double tol = (len / kLeastLanes + 64) * std::numeric_limits<double>::epsilon() * exact;
     const double got = m_sum_first[chunk];
     const long double err = std::fabs(static_cast<long double>(got) - exact);
     if (std::isfinite(static_cast<double>(err)) && err <= tol) return std::nullopt;
@@ -271,43 +296,56 @@ StreamSlice::StreamSlice(const StreamArrays& arrays, std::size_t begin, std::siz
                                 " chunks: outside the arrays, a missing array or no chunk");
   }
   m_chunk_len = (end - begin) / chunks;  // equal chunks: every pass does the same counted work
-  m_sum_b.assign(2 * chunks, 0);
-  m_sum_c.assign(2 * chunks, 0);
+  m_sum_b.assign(chunks, Sums{});
+  m_sum_c.assign(chunks, Sums{});
 }
 
 void StreamSlice::fill(std::uint64_t seed) {
-  // A sequential generator (not a hash per element) and the checksums taken while the values are in registers:
-  // filling gigabytes is part of every run's wall time, so it is one pass at store speed.
+  // A sequential generator (not a hash per element), the checksums taken while the values are in registers, and
+  // streaming stores (SSE2, part of x86-64) that skip the write-allocate read: filling gigabytes is part of every
+  // run's wall time, so it is one write-only pass.
   detail::SplitMix64 gb(seed ^ detail::kTagB), gc(seed ^ detail::kTagC);
   for (std::size_t k = 0; k < m_chunks; ++k) {
-    const std::size_t first = chunk_begin(k);
-    std::uint64_t b1 = 0, b2 = 0, c1 = 0, c2 = 0;
-    for (std::size_t i = first; i < first + m_chunk_len; ++i) {
-      const double vb = detail::value_from(gb.next()), vc = detail::value_from(gc.next());
-      m_arrays.a[i] = 0;
-      m_arrays.b[i] = vb;
-      m_arrays.c[i] = vc;
-      const std::uint64_t w = 2 * i + 1;
-      b1 += std::bit_cast<std::uint64_t>(vb);
-      b2 += std::bit_cast<std::uint64_t>(vb) * w;
-      c1 += std::bit_cast<std::uint64_t>(vc);
-      c2 += std::bit_cast<std::uint64_t>(vc) * w;
+    const std::size_t first = chunk_begin(k), last = first + m_chunk_len;
+    Sums sb, sc;
+    std::size_t i = first;
+    const auto put = [&](std::size_t j, double vb, double vc) {
+      m_arrays.a[j] = 0;
+      m_arrays.b[j] = vb;
+      m_arrays.c[j] = vc;
+      detail::take(sb, vb);
+      detail::take(sc, vc);
+    };
+    // Scalar up to a 16-byte boundary of every array (the three share their alignment when the slice starts on
+    // a multiple of two elements), then two elements per streaming store.
+    const bool aligned_together = ((reinterpret_cast<std::uintptr_t>(m_arrays.a + i) |
+                                    reinterpret_cast<std::uintptr_t>(m_arrays.b + i) |
+                                    reinterpret_cast<std::uintptr_t>(m_arrays.c + i)) & 15U) == 0;
+    if (aligned_together) {
+      for (; i + 2 <= last; i += 2) {
+        const double b0 = detail::value_from(gb.next()), c0 = detail::value_from(gc.next());
+        const double b1 = detail::value_from(gb.next()), c1 = detail::value_from(gc.next());
+        _mm_stream_pd(m_arrays.a + i, _mm_setzero_pd());
+        _mm_stream_pd(m_arrays.b + i, _mm_set_pd(b1, b0));
+        _mm_stream_pd(m_arrays.c + i, _mm_set_pd(c1, c0));
+        detail::take(sb, b0);
+        detail::take(sb, b1);
+        detail::take(sc, c0);
+        detail::take(sc, c1);
+      }
     }
-    m_sum_b[2 * k] = b1;
-    m_sum_b[2 * k + 1] = b2;
-    m_sum_c[2 * k] = c1;
-    m_sum_c[2 * k + 1] = c2;
+    for (; i < last; ++i) put(i, detail::value_from(gb.next()), detail::value_from(gc.next()));
+    m_sum_b[k] = sb;
+    m_sum_c[k] = sc;
   }
+  _mm_sfence();  // streaming stores are weakly ordered: make them visible before any kernel reads the arrays
 }
 
-std::optional<std::string> StreamSlice::check_sources(std::size_t chunk, bool with_c) const {
+std::optional<std::string> StreamSlice::check_sums(std::size_t chunk, const Sums& b, const Sums* c) const {
   if (chunk >= m_chunks) return "chunk " + std::to_string(chunk) + " out of range";
-  std::uint64_t p = 0, w = 0;
-  detail::checksum(m_arrays.b + chunk_begin(chunk), m_chunk_len, chunk_begin(chunk), p, w);
-  if (p != m_sum_b[2 * chunk] || w != m_sum_b[2 * chunk + 1]) return std::string("source b changed");
-  if (with_c) {
-    detail::checksum(m_arrays.c + chunk_begin(chunk), m_chunk_len, chunk_begin(chunk), p, w);
-    if (p != m_sum_c[2 * chunk] || w != m_sum_c[2 * chunk + 1]) return std::string("source c changed");
+  if (!(b == m_sum_b[chunk])) return std::string("source b changed (its checksums differ from those taken when filled)");
+  if (c != nullptr && !(*c == m_sum_c[chunk])) {
+    return std::string("source c changed (its checksums differ from those taken when filled)");
   }
   return std::nullopt;
 }
