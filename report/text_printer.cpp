@@ -132,6 +132,21 @@ void compute_table(std::string& out, const DeviceReport& d) {
       out += fmt::format("  note: {}: theoretical {}\n", m.spec.id, m.theoretical_basis);
     }
   }
+  // The clock column is the clock during each kernel; say where a kernel ran at a licence clock clearly below the
+  // scalar clock taken around it (AVX-512, AMX), so the reader knows which clock the % of peak is taken at.
+  std::vector<std::string> lowered;
+  for (const auto& m : d.measurements) {
+    const auto& c = m.conditions;
+    if (m.spec.kind == KernelClass::compute && m.ok() && c.clock_hz > 0 && c.clock_hz_scalar > 0 &&
+        c.clock_hz < 0.97 * c.clock_hz_scalar) {
+      lowered.push_back(fmt::format("{} {:.2f} GHz ({:.2f} GHz scalar)", m.spec.id, c.clock_hz / 1e9,
+                                    c.clock_hz_scalar / 1e9));
+    }
+  }
+  if (!lowered.empty()) {
+    out += fmt::format("  clock: below the scalar clock during the kernel (licence clock); % peak uses the lower one: {}\n",
+                       fmt::join(lowered, ", "));
+  }
   above_theoretical_warnings(out, d, KernelClass::compute);
   noise_warning(out, d, KernelClass::compute);
 }
@@ -190,6 +205,22 @@ void control_section(std::string& out, const DeviceReport& d, const Assessment* 
   indent(rules::render_text(da->verdicts));
 }
 
+// How a CPU was identified, from the device's properties (the backend's typed identification, recorded there):
+// the method and entry, then every contradiction and what the evidence could not decide. --list shows the rest.
+void identification_lines(std::string& out, const DeviceReport& d) {
+  std::string entry, method;
+  for (const auto& [k, v] : d.info.properties) {
+    if (k == "identification") entry = v;
+    if (k == "identification_method") method = v;
+  }
+  if (method.empty()) return;
+  out += fmt::format("  identified: {} ({})\n", entry, method);
+  for (const auto& [k, v] : d.info.properties) {
+    if (k == "contradiction" || k == "undecided") out += fmt::format("  {}: {}\n", k, v);
+    if (k == "fma_units_512bit") out += fmt::format("  512-bit FMA units: {}\n", v);
+  }
+}
+
 class TextPrinter final : public Printer {
  public:
   std::string render(const Report& r, const Assessment* a) const override {
@@ -200,6 +231,7 @@ class TextPrinter final : public Printer {
       out += fmt::format("\nDevice {}: {} ({}, {} {})\n", d.info.id, d.info.name, d.info.arch, d.info.units,
                          d.info.unit_name);
       if (d.info.partial) out += fmt::format("  partial: {}\n", d.info.partial_reason);
+      identification_lines(out, d);
       compute_table(out, d);
       memory_table(out, d);
       control_section(out, d, a);

@@ -1,4 +1,5 @@
 // The JSON report: round trip, schema validity, and clear errors for malformed input.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -294,4 +295,35 @@ TEST(Assessment, AnUnknownAcceleratorMakesTheNodeCountALowerBound) {
   const fs::path f = temp_dir() / "unknown.json";
   write_file_atomically(f, to_json_text(r, &a));
   EXPECT_EQ(validate(f), 0);
+}
+
+// A kernel that ran at a licence clock below the scalar clock around it says so, and names both clocks; one at
+// the scalar clock does not.
+TEST(TextPrinter, NamesAKernelThatRanBelowTheScalarClock) {
+  Report r = sample_report();
+  Measurement& m = r.devices.at(0).measurements.at(0);
+  ASSERT_EQ(m.spec.kind, KernelClass::compute);
+  m.conditions.clock_hz_scalar = m.conditions.clock_hz;
+  EXPECT_EQ(make_printer(Format::text)->render(r).find("licence clock"), std::string::npos);
+  m.conditions.clock_hz_scalar = m.conditions.clock_hz * 1.25;
+  const std::string t = make_printer(Format::text)->render(r);
+  EXPECT_NE(t.find("below the scalar clock during the kernel (licence clock)"), std::string::npos) << t;
+  EXPECT_NE(t.find(fmt::format("{} {:.2f} GHz ({:.2f} GHz scalar)", m.spec.id, m.conditions.clock_hz / 1e9,
+                               m.conditions.clock_hz * 1.25 / 1e9)),
+            std::string::npos)
+      << t;
+}
+
+// The device section says how a CPU was identified and what contradicted the model number.
+TEST(TextPrinter, ShowsHowTheCpuWasIdentified) {
+  Report r = sample_report();
+  auto& p = r.devices.at(0).info.properties;
+  p.emplace_back("identification", "intel-sapphire-rapids (Intel Sapphire Rapids)");
+  p.emplace_back("identification_method", "features (model treated as masked)");
+  p.emplace_back("contradiction", "CPUID model 167 (Rocket Lake) contradicts AMX-TILE: model treated as masked");
+  const std::string t = make_printer(Format::text)->render(r);
+  EXPECT_NE(t.find("identified: intel-sapphire-rapids (Intel Sapphire Rapids) (features (model treated as masked))"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("contradiction: CPUID model 167 (Rocket Lake) contradicts AMX-TILE"), std::string::npos) << t;
 }
