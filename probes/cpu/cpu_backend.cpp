@@ -204,7 +204,9 @@ class ComputeRunner final : public SampleRunner {
           if (m_use_counter) m_hz[u] = m_counters[u].stop_hz().value_or(0);
         },
         [&](int i) {
-          if (!m_use_counter) m_hz[static_cast<std::size_t>(i)] = core_clock_hz_brief(kClockChainAdds);
+          // Also where the counter did not count this run (e.g. a hybrid CPU's other core type): the add chain.
+          auto& hz = m_hz[static_cast<std::size_t>(i)];
+          if (!m_use_counter || !(hz > 0)) hz = core_clock_hz_brief(kClockChainAdds);
         });
     m_run_hz.push_back(m_hz);
     return t;
@@ -237,8 +239,9 @@ class ComputeRunner final : public SampleRunner {
   }
   [[nodiscard]] std::string kernel_clock_source() const {
     if (m_use_counter) {
-      return "cycle counter (perf_event, user-mode cycles) over each sample's timed loop on every measuring thread; "
-             "median over the samples of the mean over threads";
+      return "cycle counter (perf_event, user-mode cycles) over each sample's timed loop on every measuring thread "
+             "(an add chain right after the loop where the counter did not count); median over the samples of the "
+             "mean over threads";
     }
     return fmt::format("dependent-add chain ({:.0f}k adds, ~0.3 ms) on every measuring thread right after each "
                        "sample's timed loop, on the same core before it leaves the loop's licence clock; median over "
