@@ -202,6 +202,7 @@ json measurement_to_json(const Measurement& m) {
   }
   j["theoretical"] = m.theoretical ? json(*m.theoretical) : json(nullptr);
   j["theoretical_basis"] = m.theoretical_basis;
+  j["theoretical_confirmed"] = m.theoretical_confirmed;
   const Conditions& c = m.conditions;
   j["conditions"] = {{"started_at", c.started_at}, {"finished_at", c.finished_at}, {"clock_hz", c.clock_hz},
                      {"clock_hz_min", c.clock_hz_min}, {"clock_hz_max", c.clock_hz_max},
@@ -258,6 +259,8 @@ Measurement measurement_from(const Reader& r, std::string_view device_kind) {
   }
   if (!r.at("theoretical").is_null()) m.theoretical = r.num("theoretical");
   m.theoretical_basis = r.str("theoretical_basis");
+  // Absent from reports written before the field existed: their rates were all confirmed ones.
+  if (r.has("theoretical_confirmed")) m.theoretical_confirmed = r.boolean("theoretical_confirmed");
   const Reader c = r.obj("conditions");
   Conditions& cd = m.conditions;
   cd.started_at = c.str("started_at");

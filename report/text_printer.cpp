@@ -127,10 +127,19 @@ void compute_table(std::string& out, const DeviceReport& d) {
                        format_rate(m.stats.median, m.spec.unit, m.spec.dtype), theo, peak, pct(m.stats.rel_spread),
                        clock);
   }
+  std::vector<std::string_view> presumed;
   for (const auto& m : d.measurements) {
     if (m.spec.kind == KernelClass::compute && m.ok() && !m.theoretical && !m.theoretical_basis.empty()) {
       out += fmt::format("  note: {}: theoretical {}\n", m.spec.id, m.theoretical_basis);
     }
+    if (m.spec.kind == KernelClass::compute && m.ok() && m.theoretical && !m.theoretical_confirmed) {
+      presumed.push_back(m.spec.id);
+    }
+  }
+  if (!presumed.empty()) {
+    out += fmt::format("  note: theoretical of {} rests on presumed per-cycle rates (\"confirmed\": false in the data; "
+                       "sources in the JSON theoretical_basis)\n",
+                       fmt::join(presumed, ", "));
   }
   // The clock column is the clock during each kernel; say where a kernel ran at a licence clock clearly below the
   // scalar clock taken around it (AVX-512, AMX), so the reader knows which clock the % of peak is taken at.

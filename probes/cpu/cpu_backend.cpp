@@ -474,6 +474,7 @@ class CpuDevice final : public Device {
     }
     const double per_cycle_ops = *rate.per_cycle * k.ops_per_instr;
     m.theoretical = threads * per_cycle_ops * m.conditions.clock_hz;
+    m.theoretical_confirmed = rate.confirmed;
     m.theoretical_basis =
         fmt::format("{} cores × {:g} {}/cycle ({:g} × {} per cycle{}, {}{}) × {:.3f} GHz measured", threads,
                     per_cycle_ops, m.spec.dtype == DType::int8 ? "OP" : "FLOP", *rate.per_cycle, k.instruction,

@@ -120,6 +120,7 @@ BasisMetrics cpu_derived_basis(std::span<const Measurement> measurements) {
   BasisMetrics b;
   b.basis = Basis::derived;
   std::map<PeakType, TypeRate> best;
+  std::map<PeakType, bool> presumed;  // the best kernel's rate is marked "confirmed": false in its data file
   std::vector<std::string> contradicted;
   for (const auto& m : measurements) {
     if (!m.ok() || m.spec.unit != Unit::ops_per_s || m.spec.kind != KernelClass::compute) continue;
@@ -138,6 +139,7 @@ BasisMetrics cpu_derived_basis(std::span<const Measurement> measurements) {
                  m.spec.id, std::nullopt};
       if (m.conditions.clock_hz > 0) r.clock_mhz = m.conditions.clock_hz / 1e6;
       best[*type] = std::move(r);
+      presumed[*type] = !m.theoretical_confirmed;
     }
   }
   for (auto& [type, rate] : best) b.rates.push_back(rate);
@@ -167,10 +169,12 @@ BasisMetrics cpu_derived_basis(std::span<const Measurement> measurements) {
   } else {
     b.clock_note = "clock not measured";
   }
+  const bool top_presumed = top && presumed[top->type];
   b.note = fmt::format("per-kernel theoretical peaks: cores × per-cycle rate (data/cpu_uarch.json) × the clock measured "
-                       "during the kernel; TPP from {}{}{}",
+                       "during the kernel; TPP from {}{}{}{}",
                        top ? top->kernel : std::string("?"),
-                       b.clock_mhz ? fmt::format(" at {:.2f} GHz", *b.clock_mhz / 1e3) : std::string(), left_out);
+                       b.clock_mhz ? fmt::format(" at {:.2f} GHz", *b.clock_mhz / 1e3) : std::string(),
+                       top_presumed ? " (a presumed rate: \"confirmed\": false in data/cpu_uarch.json)" : "", left_out);
   return b;
 }
 

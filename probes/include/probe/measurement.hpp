@@ -105,6 +105,8 @@ struct Measurement {
   Conditions conditions;
   std::optional<double> theoretical;  // peak at the measured clock, in the spec's unit
   std::string theoretical_basis;      // "2 cores × 16 FLOP/cycle × 3.60 GHz measured"
+  // false: the theoretical peak rests on a rate its data file marks as presumed ("confirmed": false)
+  bool theoretical_confirmed = true;
   std::vector<DerivedFigure> derived;
   std::optional<AboveTheoretical> above_theoretical;  // set by check_above_theoretical (every backend alike)
 

@@ -5,7 +5,8 @@
 
 #include "probe/device.hpp"
 
-#define PROBE_PLUGIN_ABI_VERSION 1u
+// 2: Measurement gained clock_hz_scalar, above_theoretical and theoretical_confirmed.
+#define PROBE_PLUGIN_ABI_VERSION 2u
 #define PROBE_PLUGIN_ENTRY_SYMBOL "probe_backend_entry_v1"
 
 extern "C" {
