@@ -30,7 +30,7 @@ void Assessment::assess(const Report& report) {
   for (const auto& d : report.devices) {
     DeviceAssessment a{rules::device_metrics(d, *m_db, m_overrides), {}};
     a.verdicts = rules::evaluate(m_device_sets, a.metrics);
-    members.push_back(rules::NodeMember{d.info.id, d.info.id, true, true, a.verdicts});
+    members.push_back(rules::NodeMember{d.info.id, d.info.id, true, true, a.verdicts, {}});
     m_devices.push_back(std::move(a));
   }
   // Accelerators on the bus that no backend measured still count in the node (an 8-GPU node whose CUDA plugin
@@ -38,8 +38,19 @@ void Assessment::assess(const Report& report) {
   for (const auto& u : report.unmeasured) {
     const PciId& id = u.pci.id;
     const std::string name = u.pci.device_name.empty() ? u.pci.class_name : u.pci.device_name;
-    UnmeasuredAssessment ua{id.bus_id, fmt::format("{} {:04x}:{:04x} {}", id.bus_id, id.vendor_id, id.device_id, name), {}};
-    if (const rules::Chip* chip = m_db->find_pci(id)) {
+    UnmeasuredAssessment ua{id.bus_id, fmt::format("{} {:04x}:{:04x} {}", id.bus_id, id.vendor_id, id.device_id, name), {}, {}, {}};
+    if (const rules::NonProcessor* np = m_db->find_non_processor(id)) {
+      // A BMC's 2D display controller is on the bus as class 0x0300 but is not a processor of any kind.
+      std::vector<std::string> keys{np->pci_ids_source};
+      keys.insert(keys.end(), np->references.begin(), np->references.end());
+      ua.label = fmt::format("{} {} (pci {:04x}:{:04x})", id.bus_id, np->name, id.vendor_id, id.device_id);
+      ua.not_counted = fmt::format("{}, not a processor ({} non_processors; sources: {})", np->role, m_db->file_name(),
+                                   fmt::join(keys, ", "));
+      ua.non_processor = *np;
+      rules::NodeMember m{id.bus_id, ua.label, false, false, {}, {}};
+      m.not_counted = ua.not_counted;
+      members.push_back(std::move(m));
+    } else if (const rules::Chip* chip = m_db->find_pci(id)) {
       // The user's overrides (--die-area, --datacenter) describe the measured device(s); a database entry stands on
       // its own figures.
       DeviceAssessment a{rules::chip_metrics(*chip, *m_db), {}};
@@ -47,11 +58,11 @@ void Assessment::assess(const Report& report) {
       a.metrics.chip_match = fmt::format("pci {:04x}:{:04x}", id.vendor_id, id.device_id);
       a.verdicts = rules::evaluate(m_device_sets, a.metrics);
       ua.label = fmt::format("{} {} (pci {:04x}:{:04x})", id.bus_id, chip->display_name(), id.vendor_id, id.device_id);
-      members.push_back(rules::NodeMember{id.bus_id, ua.label, false, true, a.verdicts});
+      members.push_back(rules::NodeMember{id.bus_id, ua.label, false, true, a.verdicts, {}});
       ua.assessed = std::move(a);
     } else {
       members.push_back(rules::NodeMember{id.bus_id, fmt::format("{} (not in the chip database; {})", ua.label, u.reason),
-                                          false, false, {}});
+                                          false, false, {}, {}});
     }
     m_unmeasured.push_back(std::move(ua));
   }

@@ -32,6 +32,11 @@ struct UnmeasuredAssessment {
   std::string bus_id;
   std::string label;                         // "0000:17:00.0 10de:2330 NVIDIA H100 SXM"
   std::optional<DeviceAssessment> assessed;  // empty: not in the chip database (the node count is a lower bound)
+  // Set: known not to be a processor (the chip database's non_processors: a BMC's display controller); not
+  // counted in the node and no reason for a lower bound. `label` is then "0000:03:00.0 ASPEED Graphics Family
+  // (pci 1a03:2000)" and `not_counted` the reason the node's notes give.
+  std::optional<rules::NonProcessor> non_processor;
+  std::string not_counted;  // "BMC display controller (…), not a processor (chips.json (built-in) non_processors; …)"
 };
 
 class Assessment {

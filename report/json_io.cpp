@@ -410,6 +410,19 @@ nlohmann::json to_json(const Report& report, const Assessment& assessment) {
   for (auto& u : j["unmeasured"]) {
     const UnmeasuredAssessment* a = assessment.find_unmeasured(u["pci"]["bus_id"].get<std::string>());
     u["control"] = a && a->assessed ? assessment.device_json(*a->assessed) : json(nullptr);
+    if (a && a->non_processor) {
+      const rules::NonProcessor& np = *a->non_processor;
+      u["non_processor"] = {{"vendor_name", np.vendor_name},
+                            {"name", np.name},
+                            {"role", np.role},
+                            {"pci_ids", {{"source", np.pci_ids_source}, {"text", np.pci_ids_text}}},
+                            {"references", np.references},
+                            {"chip_database", assessment.chip_database().file_name()},
+                            {"counted", false},
+                            {"text", a->not_counted}};
+    } else {
+      u["non_processor"] = nullptr;
+    }
   }
   j["node_verdicts"] = assessment.node_json();
   j["provenance"] = assessment.provenance_json();

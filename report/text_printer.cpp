@@ -248,6 +248,10 @@ class TextPrinter final : public Printer {
     if (a && !a->node().empty()) {
       out += "\nNode (4A090: computers containing 3A090 integrated circuits)\n";
       for (const auto& u : a->unmeasured()) {
+        if (u.non_processor) {
+          out += fmt::format("  {}: {}: not counted\n", u.label, u.not_counted);
+          continue;
+        }
         if (!u.assessed) {
           out += fmt::format("  {}: not measured and not in the chip database: not assessed\n", u.label);
           continue;

@@ -236,6 +236,43 @@ Chip read_chip(const json& c, const Where& top, const FigureReader& fr) {
   return chip;
 }
 
+// {"vendor": "1a03", "device": "2000", "vendor_name": …, "name": …, "role": …,
+//  "pci_ids": {"source": KEY, "text": "<the pci.ids lines>"}, "references": [KEY, …], "note": …}
+NonProcessor read_non_processor(const json& e, std::size_t index, const Where& top, const std::map<std::string, Source>& sources) {
+  Where w0 = top.at(fmt::format("non_processors[{}]", index));
+  detail::as_object(e, w0);
+  NonProcessor np;
+  np.vendor = parse_hex16(detail::require(e, "vendor", w0), w0.at("vendor"));
+  np.device = parse_hex16(detail::require(e, "device", w0), w0.at("device"));
+  Where w = top.in_entry(fmt::format("non_processors {:04x}:{:04x}", np.vendor, np.device));
+  auto text = [&](std::string_view key, const json& obj, const Where& ow) {
+    std::string s = detail::req_string(obj, key, ow);
+    if (s.empty()) ow.at(key).fail("empty: say what the device is");
+    return s;
+  };
+  np.vendor_name = text("vendor_name", e, w);
+  np.name = text("name", e, w);
+  np.role = text("role", e, w);
+  Where pw = w.at("pci_ids");
+  const json& p = detail::as_object(detail::require(e, "pci_ids", w), pw);
+  np.pci_ids_source = text("source", p, pw);
+  if (!sources.contains(np.pci_ids_source)) pw.at("source").fail(fmt::format("unknown source key '{}'", np.pci_ids_source));
+  np.pci_ids_text = text("text", p, pw);
+  if (np.pci_ids_text.find(fmt::format("{:04x}", np.vendor)) == std::string::npos ||
+      np.pci_ids_text.find(fmt::format("{:04x}", np.device)) == std::string::npos) {
+    pw.at("text").fail(fmt::format("does not quote the vendor and device lines of {:04x}:{:04x}", np.vendor, np.device));
+  }
+  if (const json* refs = detail::optional_field(e, "references")) {
+    for (const json& r : detail::as_array(*refs, w.at("references"))) {
+      std::string key = detail::as_string(r, w.at("references"));
+      if (!sources.contains(key)) w.at("references").fail(fmt::format("unknown source key '{}'", key));
+      np.references.push_back(std::move(key));
+    }
+  }
+  np.note = detail::opt_string(e, "note", w);
+  return np;
+}
+
 }  // namespace
 
 ChipDatabase ChipDatabase::parse(std::string_view text, std::string_view file_name) {
@@ -286,6 +323,24 @@ ChipDatabase ChipDatabase::parse(std::string_view text, std::string_view file_na
     }
     db.m_chips.push_back(std::move(chip));
   }
+  // Optional: a user's --chipdb file written before the list existed still loads (and then lists nothing).
+  if (const json* nps = detail::optional_field(root, "non_processors")) {
+    const json& arr = detail::as_array(*nps, top.at("non_processors"));
+    for (std::size_t i = 0; i < arr.size(); ++i) {
+      NonProcessor np = read_non_processor(arr[i], i, top, db.m_sources);
+      Where w = top.in_entry(fmt::format("non_processors {:04x}:{:04x}", np.vendor, np.device));
+      if (db.find_non_processor(np.vendor, np.device)) w.at("device").fail("duplicate PCI id in non_processors");
+      for (const Chip& c : db.m_chips) {
+        for (const auto& q : c.pci) {
+          if (q.vendor == np.vendor && q.device == np.device) {
+            w.at("device").fail(fmt::format("PCI id {:04x}:{:04x} is also the chip '{}': a device cannot be both", np.vendor,
+                                            np.device, c.id));
+          }
+        }
+      }
+      db.m_non_processors.push_back(std::move(np));
+    }
+  }
   return db;
 }
 
@@ -317,6 +372,17 @@ const Chip* ChipDatabase::find_pci(std::uint16_t vendor, std::uint16_t device, s
 
 const Chip* ChipDatabase::find_pci(const PciId& id) const noexcept {
   return find_pci(id.vendor_id, id.device_id, id.subvendor_id, id.subdevice_id);
+}
+
+const NonProcessor* ChipDatabase::find_non_processor(std::uint16_t vendor, std::uint16_t device) const noexcept {
+  for (const NonProcessor& n : m_non_processors) {
+    if (n.vendor == vendor && n.device == device) return &n;
+  }
+  return nullptr;
+}
+
+const NonProcessor* ChipDatabase::find_non_processor(const PciId& id) const noexcept {
+  return find_non_processor(id.vendor_id, id.device_id);
 }
 
 const Chip* ChipDatabase::find_name(std::string_view name) const {

@@ -317,14 +317,19 @@ struct NodeCount {
   double a = 0, b = 0, any = 0, not_evaluable = 0;
   std::vector<std::string> declared;     // on the bus, counted from the chip database: "label (3A090.a)"
   std::vector<std::string> unassessed;   // labels of members neither measured nor in the chip database
+  std::vector<std::string> not_counted;  // "0000:03:00.0 ASPEED Graphics Family (pci 1a03:2000): BMC display …"
   std::size_t members = 0, measured = 0;
   [[nodiscard]] bool lower_bound() const noexcept { return not_evaluable > 0 || !unassessed.empty(); }
 };
 
 NodeCount count_node(std::span<const NodeMember> members) {
   NodeCount n;
-  n.members = members.size();
   for (const auto& mem : members) {
+    if (!mem.not_counted.empty()) {
+      n.not_counted.push_back(fmt::format("{}: {}", mem.label.empty() ? mem.subject : mem.label, mem.not_counted));
+      continue;
+    }
+    ++n.members;
     if (!mem.assessed) {
       n.unassessed.push_back(mem.label.empty() ? mem.subject : mem.label);
       continue;
@@ -353,7 +358,7 @@ NodeCount count_node(std::span<const NodeMember> members) {
 
 std::vector<NodeMember> members_of(std::span<const std::vector<Verdict>> device_verdicts) {
   std::vector<NodeMember> out;
-  for (const auto& v : device_verdicts) out.push_back(NodeMember{v.empty() ? std::string() : v.front().subject, {}, true, true, v});
+  for (const auto& v : device_verdicts) out.push_back(NodeMember{v.empty() ? std::string() : v.front().subject, {}, true, true, v, {}});
   return out;
 }
 
@@ -398,6 +403,10 @@ std::vector<Verdict> evaluate_node(std::span<const Ruleset* const> node_rulesets
       lb += fmt::format("; {} accelerator(s) not assessed: {}", n.unassessed.size(), join(n.unassessed, "; "));
     }
     notes.push_back(std::move(lb));
+  }
+  if (!n.not_counted.empty()) {
+    notes.push_back(fmt::format("{} PCI device(s) not counted, not processors: {}", n.not_counted.size(),
+                                join(n.not_counted, "; ")));
   }
   std::vector<Verdict> out;
   for (const Ruleset* rs : node_rulesets) {

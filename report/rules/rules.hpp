@@ -103,6 +103,20 @@ struct Chip {
   [[nodiscard]] std::string display_name() const { return vendor + " " + name; }
 };
 
+// A PCI device, listed as an accelerator by its class (display 0x03xx), that is known not to be a processor of any
+// kind: the 2D VGA function of a server's management controller (ASPEED AST2x00, the Matrox G200e family). The
+// node's 4A090 count lists it as what it is and does not count it. Exact vendor:device ids only.
+struct NonProcessor {
+  std::uint16_t vendor = 0, device = 0;
+  std::string vendor_name;              // "ASPEED"
+  std::string name;                     // "ASPEED Graphics Family" (as pci.ids names it)
+  std::string role;                     // "BMC display controller (ASPEED AST2400/AST2500/AST2600 ...)"
+  std::string pci_ids_source;           // key into sources: the pci.ids version quoted
+  std::string pci_ids_text;             // the pci.ids entry's vendor and device lines
+  std::vector<std::string> references;  // keys into sources: vendor pages, drivers
+  std::string note;
+};
+
 // Dense operations per clock per unit, per type, for the derived basis.
 struct Architecture {
   std::string id;         // "hopper"
@@ -126,11 +140,15 @@ class ChipDatabase {
   [[nodiscard]] std::span<const Chip> chips() const noexcept { return m_chips; }
   [[nodiscard]] std::span<const Architecture> architectures() const noexcept { return m_architectures; }
   [[nodiscard]] const std::map<std::string, Source>& sources() const noexcept { return m_sources; }
+  [[nodiscard]] std::span<const NonProcessor> non_processors() const noexcept { return m_non_processors; }
 
   // By PCI ids: an entry with a subsystem wins over one without; nullptr when unknown.
   [[nodiscard]] const Chip* find_pci(std::uint16_t vendor, std::uint16_t device, std::uint16_t subvendor = 0,
                                      std::uint16_t subdevice = 0) const noexcept;
   [[nodiscard]] const Chip* find_pci(const PciId& id) const noexcept;
+  // A device known not to be a processor (a BMC's display controller), by exact vendor:device; nullptr otherwise.
+  [[nodiscard]] const NonProcessor* find_non_processor(std::uint16_t vendor, std::uint16_t device) const noexcept;
+  [[nodiscard]] const NonProcessor* find_non_processor(const PciId& id) const noexcept;
   // By id, name, "vendor name" or alias; case-insensitive, spaces/dashes/underscores equivalent
   // ("h100 sxm", "H100-SXM5-80GB", "NVIDIA H100 SXM"). nullptr when unknown.
   [[nodiscard]] const Chip* find_name(std::string_view name) const;
@@ -148,6 +166,7 @@ class ChipDatabase {
   std::vector<Chip> m_chips;
   std::vector<Architecture> m_architectures;
   std::map<std::string, Source> m_sources;
+  std::vector<NonProcessor> m_non_processors;
   std::map<std::string, std::size_t> m_names;  // normalised name -> index into m_chips
   std::string m_file_name, m_sha256;
 };
@@ -411,10 +430,14 @@ struct NodeMember {
   bool measured = true;           // false: assessed from the chip database only (declared basis)
   bool assessed = true;           // false: not measured and not in the chip database: the count is a lower bound
   std::vector<Verdict> verdicts;  // the device rulesets' verdicts (empty when not assessed)
+  // Non-empty: a PCI device known not to be a processor (ChipDatabase::non_processors: a BMC's display
+  // controller), and why; named in the node's notes, never counted and never a reason for a lower bound.
+  std::string not_counted;
 };
 
 // Node level (4A090): counts the members whose verdicts classify them 3A090.a / 3A090.b; a member not
-// evaluable under every given verdict, or not assessed at all, makes the counts lower bounds.
+// evaluable under every given verdict, or not assessed at all, makes the counts lower bounds. A member with
+// `not_counted` is only named in the notes.
 [[nodiscard]] MetricValues node_values(std::span<const NodeMember> members);
 [[nodiscard]] std::vector<Verdict> evaluate_node(std::span<const Ruleset* const> node_rulesets,
                                                  std::span<const NodeMember> members);

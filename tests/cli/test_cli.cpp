@@ -261,6 +261,55 @@ TEST(Cli, UnmeasuredAcceleratorsCountInTheNodeVerdict) {
   for (const auto& u : j["unmeasured"]) EXPECT_FALSE(u["control"].is_null()) << u["pci"];
 }
 
+// A node with an H100 and the BMC's ASPEED VGA (1a03:2000, class 0x0300): the H100 counts on the declared basis,
+// the ASPEED is named as a BMC display controller and not counted, and the verdict is not a lower bound. With an
+// accelerator not in the chip database added, the count is a lower bound again.
+TEST(Cli, BmcDisplayControllerIsNotCountedInTheNodeVerdict) {
+  const fs::path json_file = work_dir() / "xml_bmc.json";
+  const Result r = probe(std::string("--no-plugins --topology ") + PROBE_BMC_NODE_XML + " --json " + json_file.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("  0000:03:00.0 ASPEED Graphics Family (pci 1a03:2000): BMC display controller (ASPEED "
+                       "AST2400/AST2500/AST2600 server management SoCs), not a processor (chips.json (built-in) "
+                       "non_processors; sources: PCIIDS-2023, ASPEED-AST2600, LINUX-AST): not counted\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("H100 SXM (pci 10de:2330): not measured; declared TPP 15,832"), std::string::npos) << r.out;
+  ASSERT_EQ(validate(json_file), 0);
+  const json j = json::parse(slurp(json_file));
+  const json& node = j["node_verdicts"][0];
+  EXPECT_EQ(node["classification"], "4A090.a") << node["summary"];
+  const std::string summary = node["summary"].get<std::string>();
+  EXPECT_EQ(summary.find("at least"), std::string::npos) << summary;
+  EXPECT_EQ(summary.find("not evaluable"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("1 accelerator(s) on the PCI bus counted from the chip database by PCI id (declared basis, not "
+                         "measured): 0000:18:00.0 NVIDIA H100 SXM (pci 10de:2330): 3A090.a"),
+            std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("1 PCI device(s) not counted, not processors: 0000:03:00.0 ASPEED Graphics Family (pci 1a03:2000)"),
+            std::string::npos)
+      << summary;
+  ASSERT_EQ(j["unmeasured"].size(), 2u);
+  EXPECT_EQ(j["unmeasured"][0]["non_processor"]["counted"], false);
+  EXPECT_TRUE(j["unmeasured"][1]["non_processor"].is_null());
+
+  const fs::path json2 = work_dir() / "xml_bmc_unknown.json";
+  const Result r2 = probe(std::string("--no-plugins --topology ") + PROBE_BMC_UNKNOWN_NODE_XML + " --json " + json2.string());
+  ASSERT_EQ(r2.status, 0) << r2.err;
+  ASSERT_EQ(validate(json2), 0);
+  const json j2 = json::parse(slurp(json2));
+  const std::string s2 = j2["node_verdicts"][0]["summary"].get<std::string>();
+  EXPECT_EQ(j2["node_verdicts"][0]["classification"], "4A090.a") << s2;  // the H100 alone decides it
+  EXPECT_NE(s2.find("at least 1 3A090.a and 0 3A090.b device(s) in the node; 1 accelerator(s) not assessed: 0000:65:00.0 "
+                    "1d22:3684 Kunlun AI Accelerator"),
+            std::string::npos)
+      << s2;
+  EXPECT_NE(s2.find("not counted, not processors: 0000:03:00.0 ASPEED"), std::string::npos) << s2;
+  EXPECT_NE(r2.out.find("0000:65:00.0 1d22:3684 Kunlun AI Accelerator: not measured and not in the chip database: not "
+                        "assessed"),
+            std::string::npos)
+      << r2.out;
+}
+
 // A progress line on stderr only when stderr is a terminal: script(1) gives probe a pseudo-terminal.
 TEST(Cli, ProgressLineOnlyOnATerminal) {
   if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "script(1) not installed";

@@ -206,6 +206,22 @@ TEST(XmlTopology, ListsExactlyTheTwoAccelerators) {
   EXPECT_EQ(amd->device_name, "Aqua Vanjaram [Instinct MI300X]");
 }
 
+// A BMC's ASPEED VGA is class 0x0300: the inventory lists it (the node assessment decides what it is).
+TEST(XmlTopology, ListsTheBmcDisplayControllerNextToTheH100) {
+  const Inventory inv = xml_inventory("bmc_gpu_node.xml");
+  ASSERT_EQ(inv.accelerators.size(), 2u);
+  EXPECT_EQ(inv.accelerators[0].id.bus_id, "0000:03:00.0") << "in bus order";
+  EXPECT_EQ(inv.accelerators[0].id.vendor_id, 0x1a03);
+  EXPECT_EQ(inv.accelerators[0].id.device_id, 0x2000);
+  EXPECT_EQ(inv.accelerators[0].class_id, 0x0300);
+  EXPECT_EQ(inv.accelerators[0].device_name, "ASPEED Graphics Family");
+  EXPECT_EQ(inv.accelerators[1].id.device_id, 0x2330);
+  const Inventory inv2 = xml_inventory("bmc_unknown_accelerator_node.xml");
+  ASSERT_EQ(inv2.accelerators.size(), 3u);
+  EXPECT_EQ(inv2.accelerators[2].id.bus_id, "0000:65:00.0");
+  EXPECT_EQ(inv2.accelerators[2].id.vendor_id, 0x1d22);
+}
+
 TEST(XmlTopology, CannotBindThreads) {
   const Topology topo(Topology::Options{fixture("two_socket_gpu_node.xml")});
   EXPECT_FALSE(topo.is_this_system());

@@ -44,6 +44,29 @@ TEST(ChipDatabase, LookupByPciId) {
   EXPECT_EQ(db.find_pci(id)->id, "rtx-4090");
 }
 
+// BMC display controllers: on the PCI bus as class 0x0300, not processors. Exact ids, each quoted from pci.ids.
+TEST(ChipDatabase, NonProcessorsListTheBmcDisplayControllers) {
+  const auto& db = ChipDatabase::builtin();
+  const NonProcessor* ast = db.find_non_processor(0x1a03, 0x2000);
+  ASSERT_NE(ast, nullptr);
+  EXPECT_EQ(ast->name, "ASPEED Graphics Family");
+  EXPECT_NE(ast->role.find("BMC display controller"), std::string::npos) << ast->role;
+  EXPECT_NE(ast->pci_ids_text.find("2000  ASPEED Graphics Family"), std::string::npos) << ast->pci_ids_text;
+  EXPECT_EQ(db.find_pci(0x1a03, 0x2000), nullptr) << "not a chip";
+  // The Matrox G200 server variants pci.ids names: G200e, G200EV, G200eW, G200EH, G200eR2, G200eW3, G200eH3.
+  for (int dev : {0x0522, 0x0530, 0x0532, 0x0533, 0x0534, 0x0536, 0x0538}) {
+    EXPECT_NE(db.find_non_processor(0x102b, static_cast<std::uint16_t>(dev)), nullptr) << std::hex << dev;
+  }
+  // No vendor-wide rule: the desktop G200 (0520) and Matrox's JPEG2000 accelerator (4cdc) are not listed.
+  EXPECT_EQ(db.find_non_processor(0x102b, 0x0520), nullptr);
+  EXPECT_EQ(db.find_non_processor(0x102b, 0x4cdc), nullptr);
+  for (const auto& n : db.non_processors()) {
+    EXPECT_NE(db.find_source(n.pci_ids_source), nullptr) << n.name;
+    for (const auto& r : n.references) EXPECT_NE(db.find_source(r), nullptr) << n.name << " " << r;
+    EXPECT_EQ(db.find_pci(n.vendor, n.device), nullptr) << n.name;
+  }
+}
+
 TEST(ChipDatabase, LookupByNameIsCaseAndSeparatorInsensitive) {
   const auto& db = ChipDatabase::builtin();
   for (const char* n : {"H100 SXM", "h100 sxm", "H100-SXM5-80GB", "NVIDIA H100 SXM", "nvidia h100 80gb hbm3", "h100-sxm5-80gb",

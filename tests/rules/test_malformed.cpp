@@ -256,6 +256,66 @@ TEST(MalformedChips, DuplicateId) {
   expect_chips_error(j, {"entry 'arch'", "duplicate architecture id"});
 }
 
+// A good non_processors entry, to break one field at a time.
+json good_non_processor() {
+  return json::parse(R"({"vendor": "1a03", "device": "2000", "vendor_name": "ASPEED", "name": "ASPEED Graphics Family",
+                         "role": "BMC display controller",
+                         "pci_ids": {"source": "S", "text": "1a03  ASPEED Technology, Inc. / 2000  ASPEED Graphics Family"},
+                         "references": ["S"]})");
+}
+
+json chips_with(std::initializer_list<json> non_processors) {
+  json j = good_chips();
+  j["non_processors"] = json::array();
+  for (const auto& e : non_processors) j["non_processors"].push_back(e);
+  return j;
+}
+
+TEST(MalformedChips, NonProcessorsGoodAndAbsentAreValid) {
+  const auto db = ChipDatabase::parse(chips_with({good_non_processor()}).dump(), "my-chips.json");
+  ASSERT_EQ(db.non_processors().size(), 1u);
+  EXPECT_NE(db.find_non_processor(0x1a03, 0x2000), nullptr);
+  EXPECT_EQ(ChipDatabase::parse(good_chips().dump(), "my-chips.json").non_processors().size(), 0u);  // optional
+}
+
+TEST(MalformedChips, BadNonProcessorsNameTheEntryAndField) {
+  json j = good_chips();
+  j["non_processors"] = json::object();
+  expect_chips_error(j, {"non_processors", "expected an array"});
+
+  json e = good_non_processor();
+  e["device"] = "20000";
+  expect_chips_error(chips_with({e}), {"non_processors[0].device", "4 hex digits"});
+  e = good_non_processor();
+  e.erase("vendor");
+  expect_chips_error(chips_with({e}), {"non_processors[0]", "vendor", "missing"});
+  e = good_non_processor();
+  e.erase("pci_ids");
+  expect_chips_error(chips_with({e}), {"entry 'non_processors 1a03:2000'", "field 'pci_ids'", "missing"});
+  e = good_non_processor();
+  e["pci_ids"]["source"] = "NOPE";
+  expect_chips_error(chips_with({e}), {"non_processors 1a03:2000", "pci_ids.source", "unknown source key 'NOPE'"});
+  e = good_non_processor();
+  e["pci_ids"]["text"] = "ASPEED Graphics Family";
+  expect_chips_error(chips_with({e}), {"non_processors 1a03:2000", "pci_ids.text", "does not quote"});
+  e = good_non_processor();
+  e["role"] = "";
+  expect_chips_error(chips_with({e}), {"non_processors 1a03:2000", "field 'role'", "empty"});
+  e = good_non_processor();
+  e["name"] = 7;
+  expect_chips_error(chips_with({e}), {"non_processors 1a03:2000", "field 'name'"});
+  e = good_non_processor();
+  e["references"] = json::array({"S", "ghost"});
+  expect_chips_error(chips_with({e}), {"non_processors 1a03:2000", "references", "unknown source key 'ghost'"});
+  // The same id twice, and an id that is also a chip's.
+  expect_chips_error(chips_with({good_non_processor(), good_non_processor()}), {"non_processors 1a03:2000", "duplicate"});
+  e = good_non_processor();
+  e["vendor"] = "1234";
+  e["device"] = "0001";
+  e["pci_ids"]["text"] = "1234  V / 0001  Chip A";
+  expect_chips_error(chips_with({e}), {"non_processors 1234:0001", "also the chip 'chip-a'"});
+}
+
 TEST(MalformedChips, MissingFileIsAnInputError) {
   EXPECT_THROW((void)ChipDatabase::load_file("/nonexistent/chips.json"), probe::InputError);
 }

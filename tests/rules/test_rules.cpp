@@ -202,11 +202,11 @@ TEST(Node, UnmeasuredMembersCountOnTheDeclaredBasisAndUnknownOnesMakeALowerBound
   MetricValues cpu;
   cpu["tpp"] = {7.5, std::nullopt, "derived", false};
   cpu["datacenter"] = {std::nullopt, true, "given", false};
-  members.push_back(NodeMember{"cpu0", "cpu0", true, true, {evaluate(ruleset(k2023), cpu, "cpu0")}});
+  members.push_back(NodeMember{"cpu0", "cpu0", true, true, {evaluate(ruleset(k2023), cpu, "cpu0")}, {}});
   for (int i = 0; i < 8; ++i) {
     auto m = chip_metrics(*db.find_pci(0x10de, 0x2330), db);
     members.push_back(NodeMember{fmt::format("0000:{:02x}:00.0", i), fmt::format("0000:{:02x}:00.0 NVIDIA H100 SXM", i), false,
-                                 true, evaluate(sets, m)});
+                                 true, evaluate(sets, m), {}});
   }
   auto node = evaluate_node(book.select_node(), std::span<const NodeMember>(members));
   ASSERT_EQ(node.size(), 1u);
@@ -219,7 +219,7 @@ TEST(Node, UnmeasuredMembersCountOnTheDeclaredBasisAndUnknownOnesMakeALowerBound
   EXPECT_EQ(node[0].summary.find("at least"), std::string::npos);
 
   // One accelerator nobody knows: the count is a lower bound; it still proves 4A090.a, and says so.
-  members.push_back(NodeMember{"0000:65:00.0", "0000:65:00.0 1e52:0001 (not in the chip database)", false, false, {}});
+  members.push_back(NodeMember{"0000:65:00.0", "0000:65:00.0 1e52:0001 (not in the chip database)", false, false, {}, {}});
   node = evaluate_node(book.select_node(), std::span<const NodeMember>(members));
   EXPECT_EQ(node[0].classification, "4A090.a");
   EXPECT_NE(node[0].summary.find("at least 8 3A090.a and 0 3A090.b device(s) in the node; 1 accelerator(s) not assessed: "
@@ -237,6 +237,40 @@ TEST(Node, UnmeasuredMembersCountOnTheDeclaredBasisAndUnknownOnesMakeALowerBound
             std::string::npos)
       << node[0].summary;
   EXPECT_EQ(node_values(std::span<const NodeMember>(few)).at("devices").number, 2.0);
+}
+
+// A BMC's display controller (class 0x0300, in the chip database's non_processors) is named, not counted, and
+// does not make the count a lower bound; an unknown accelerator next to it still does.
+TEST(Node, NonProcessorsAreNamedNotCounted) {
+  RuleBook book = RuleBook::builtin();
+  std::vector<NodeMember> members;
+  MetricValues cpu;
+  cpu["tpp"] = {7.5, std::nullopt, "derived", false};
+  cpu["datacenter"] = {std::nullopt, true, "given", false};
+  members.push_back(NodeMember{"cpu0", "cpu0", true, true, {evaluate(ruleset(k2023), cpu, "cpu0")}, {}});
+  NodeMember bmc{"0000:03:00.0", "0000:03:00.0 ASPEED Graphics Family (pci 1a03:2000)", false, false, {}, {}};
+  bmc.not_counted = "BMC display controller, not a processor";
+  members.push_back(bmc);
+  auto node = evaluate_node(book.select_node(), std::span<const NodeMember>(members));
+  ASSERT_EQ(node.size(), 1u);
+  EXPECT_EQ(node[0].outcome, Outcome::not_matched) << node[0].summary;
+  EXPECT_EQ(node[0].summary.find("at least"), std::string::npos) << node[0].summary;
+  EXPECT_NE(node[0].summary.find("1 PCI device(s) not counted, not processors: 0000:03:00.0 ASPEED Graphics Family (pci "
+                                 "1a03:2000): BMC display controller, not a processor"),
+            std::string::npos)
+      << node[0].summary;
+  const auto values = node_values(std::span<const NodeMember>(members));
+  EXPECT_EQ(values.at("devices").number, 1.0);
+  EXPECT_FALSE(values.at("devices_3a090_a").lower_bound);
+
+  members.push_back(NodeMember{"0000:65:00.0", "0000:65:00.0 1d22:3684 (not in the chip database)", false, false, {}, {}});
+  node = evaluate_node(book.select_node(), std::span<const NodeMember>(members));
+  EXPECT_EQ(node[0].outcome, Outcome::not_evaluable) << node[0].summary;
+  EXPECT_NE(node[0].summary.find("at least 0 3A090.a and 0 3A090.b device(s) in the node; 1 accelerator(s) not assessed: "
+                                 "0000:65:00.0 1d22:3684"),
+            std::string::npos)
+      << node[0].summary;
+  EXPECT_EQ(node_values(std::span<const NodeMember>(members)).at("devices").number, 2.0);
 }
 
 TEST(RuleBook, ListSelectAndDefaults) {

@@ -277,6 +277,63 @@ TEST(Assessment, AnUnmeasuredH100OnTheBusCountsInTheNodeOnTheDeclaredBasis) {
   EXPECT_EQ(report_from_json(j, "assessed.json"), r);  // the assessment is recomputed, not read back
 }
 
+// A BMC's ASPEED VGA (1a03:2000, class 0x0300) is on almost every server's bus: named for what it is, not counted,
+// and the node verdict stays "not 4A090" rather than "not evaluable: at least 0". An unknown accelerator next to it
+// still makes the count a lower bound.
+TEST(Assessment, ABmcDisplayControllerIsNamedNotCounted) {
+  Report r = sample_report();
+  PciDevice bmc{PciId{"0000:03:00.0", 0x1a03, 0x2000, 0x15d9, 0x1b95}, 0x0300, "VGA", "ASPEED Technology, Inc.",
+                "ASPEED Graphics Family"};
+  r.inventory.accelerators = {bmc};
+  r.unmeasured = {UnmeasuredDevice{bmc, "not measured: no runtime (no backend for this vendor)"}};
+  Assessment a(AssessmentOptions{});
+  a.assess(r);
+  ASSERT_EQ(a.unmeasured().size(), 1u);
+  ASSERT_TRUE(a.unmeasured()[0].non_processor);
+  EXPECT_FALSE(a.unmeasured()[0].assessed);
+  ASSERT_FALSE(a.node().empty());
+  const auto& node = a.node()[0];
+  EXPECT_EQ(node.outcome, probe::rules::Outcome::not_matched) << node.summary;
+  EXPECT_EQ(node.summary.find("at least"), std::string::npos) << node.summary;
+  EXPECT_NE(node.summary.find("1 PCI device(s) not counted, not processors: 0000:03:00.0 ASPEED Graphics Family (pci "
+                              "1a03:2000): BMC display controller"),
+            std::string::npos)
+      << node.summary;
+  const std::string t = make_printer(Format::text)->render(r, &a);
+  EXPECT_NE(t.find("  0000:03:00.0 ASPEED Graphics Family (pci 1a03:2000): BMC display controller (ASPEED "
+                   "AST2400/AST2500/AST2600 server management SoCs), not a processor (chips.json (built-in) "
+                   "non_processors; sources: PCIIDS-2023, ASPEED-AST2600, LINUX-AST): not counted\n"),
+            std::string::npos)
+      << t;
+  const fs::path f = temp_dir() / "bmc.json";
+  write_file_atomically(f, to_json_text(r, &a));
+  EXPECT_EQ(validate(f), 0);
+  const auto j = nlohmann::json::parse(to_json_text(r, &a));
+  const auto& np = j["unmeasured"][0]["non_processor"];
+  EXPECT_EQ(np["counted"], false);
+  EXPECT_EQ(np["name"], "ASPEED Graphics Family");
+  EXPECT_EQ(np["pci_ids"]["source"], "PCIIDS-2023");
+  EXPECT_TRUE(j["unmeasured"][0]["control"].is_null());
+  EXPECT_EQ(report_from_json(j, "bmc.json"), r);
+
+  // An accelerator nobody knows next to it: a lower bound again, and the BMC still not counted.
+  PciDevice unknown{PciId{"0000:65:00.0", 0x1d22, 0x3684, 0x1d22, 0x3684}, 0x1200, "ProcessingAccelerator",
+                    "Baidu Technology", "Kunlun AI Accelerator"};
+  r.inventory.accelerators.push_back(unknown);
+  r.unmeasured.push_back(UnmeasuredDevice{unknown, "not measured: no runtime (no backend for this vendor)"});
+  a.assess(r);
+  const auto& node2 = a.node()[0];
+  EXPECT_EQ(node2.outcome, probe::rules::Outcome::not_evaluable) << node2.summary;
+  EXPECT_NE(node2.summary.find("not evaluable: at least 0 3A090.a and 0 3A090.b device(s) in the node; 1 accelerator(s) "
+                               "not assessed: 0000:65:00.0 1d22:3684 Kunlun AI Accelerator"),
+            std::string::npos)
+      << node2.summary;
+  EXPECT_NE(node2.summary.find("not counted, not processors: 0000:03:00.0 ASPEED"), std::string::npos) << node2.summary;
+  const fs::path f2 = temp_dir() / "bmc_unknown.json";
+  write_file_atomically(f2, to_json_text(r, &a));
+  EXPECT_EQ(validate(f2), 0);
+}
+
 TEST(Assessment, AnUnknownAcceleratorMakesTheNodeCountALowerBound) {
   Report r = sample_report();
   PciDevice unknown{PciId{"0000:65:00.0", 0x1e52, 0x0001, 0, 0}, 0x1200, "ProcessingAccelerator", "", ""};

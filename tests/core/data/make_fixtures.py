@@ -66,6 +66,35 @@ IO_PACKAGE1 = """      <object type="Bridge" gp_index="1100" bridge_type="0-1" d
       </object>
 """
 
+# The same node with what almost every real server has instead of the MI300X: the BMC's 2D VGA function
+# (ASPEED AST2x00, 1a03:2000, class 0x0300 behind its AST1150 bridge), which is on the bus as a display device
+# but is not a processor. The second variant adds an accelerator that is not in the chip database (a Baidu
+# Kunlun, 1d22:3684, class 0x1200), which makes the node count a lower bound again.
+IO_PACKAGE1_BMC = """      <object type="Bridge" gp_index="1100" bridge_type="0-1" depth="0" bridge_pci="0000:[02-03]">
+        <object type="Bridge" gp_index="1101" bridge_type="1-1" depth="1" bridge_pci="0000:[03-03]" pci_busid="0000:02:00.0" pci_type="0604 [1a03:1150] [1a03:1150] 06" pci_link_speed="0.250000">
+          <object type="PCIDev" gp_index="1102" pci_busid="0000:03:00.0" pci_type="0300 [1a03:2000] [15d9:1b95] 52" pci_link_speed="0.250000">
+            <info name="PCIVendor" value="ASPEED Technology, Inc."/>
+            <info name="PCIDevice" value="ASPEED Graphics Family"/>
+          </object>
+        </object>
+      </object>
+"""
+
+IO_PACKAGE1_BMC_UNKNOWN = IO_PACKAGE1_BMC + """      <object type="Bridge" gp_index="1110" bridge_type="0-1" depth="0" bridge_pci="0000:[65-65]">
+        <object type="PCIDev" gp_index="1111" pci_busid="0000:65:00.0" pci_type="1200 [1d22:3684] [1d22:3684] 00" pci_link_speed="15.753846">
+          <info name="PCIVendor" value="Baidu Technology"/>
+          <info name="PCIDevice" value="Kunlun AI Accelerator"/>
+        </object>
+      </object>
+"""
+
+
+def bmc_variants(two_socket: str) -> dict[str, str]:
+    """The BMC fixtures: the two-socket node's file with the package-1 I/O replaced."""
+    assert IO_PACKAGE1 in two_socket
+    return {"bmc_gpu_node.xml": two_socket.replace(IO_PACKAGE1, IO_PACKAGE1_BMC),
+            "bmc_unknown_accelerator_node.xml": two_socket.replace(IO_PACKAGE1, IO_PACKAGE1_BMC_UNKNOWN)}
+
 
 def lstopo(synthetic: str) -> list[str]:
     out = subprocess.run(["lstopo-no-graphics", "--input", synthetic, "--of", "xml"],
@@ -102,8 +131,12 @@ def two_socket_gpu_node() -> str:
 
 
 def main() -> None:
+    two_socket = two_socket_gpu_node()
     with open("two_socket_gpu_node.xml", "w") as f:
-        f.write(two_socket_gpu_node())
+        f.write(two_socket)
+    for name, text in bmc_variants(two_socket).items():
+        with open(name, "w") as f:
+            f.write(text)
     # No Package objects at all (some VMs and ARM boards): the inventory makes one package of the machine.
     with open("no_packages.xml", "w") as f:
         f.write("".join(lstopo("l2:2(size=524288) core:2 pu:2")))
