@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "probe/plugin.hpp"
 #include "probe/plugin_loader.hpp"
 
 namespace {
@@ -108,7 +109,7 @@ TEST(PluginLoader, MissingEntryPoint) {
 }
 
 TEST(PluginLoader, WrongAbiVersion) {
-  EXPECT_TRUE(refused_with(kBrokenDir / "probe_backend_badabi.so", "plugin ABI version 99, this probe expects 1"));
+  EXPECT_TRUE(refused_with(kBrokenDir / "probe_backend_badabi.so", "plugin ABI version 99, this probe expects " + std::to_string(PROBE_PLUGIN_ABI_VERSION)));
 }
 
 TEST(PluginLoader, WrongProbeVersion) {
