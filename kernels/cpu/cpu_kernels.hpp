@@ -188,6 +188,13 @@ class StreamSlice {
   [[nodiscard]] std::size_t chunks() const noexcept { return m_chunks; }
   [[nodiscard]] std::size_t chunk_elements() const noexcept { return m_chunk_len; }
   [[nodiscard]] std::size_t chunk_begin(std::size_t chunk) const noexcept { return m_begin + chunk * m_chunk_len; }
+  // The chunk the next pass covers, whichever kernel makes it: the rotation carries over from one kernel to the
+  // next, so a chunk is touched again only after every other chunk was, across kernels too.
+  [[nodiscard]] std::size_t take_next_chunk() noexcept {
+    const std::size_t c = m_cursor;
+    m_cursor = (m_cursor + 1) % m_chunks;
+    return c;
+  }
   // Checksums of one chunk of a source array: the sum and the XOR of the elements' bit patterns. Any single
   // changed element changes both; a kernel's check accumulates them in the same pass that checks its output.
   struct Sums {
@@ -199,18 +206,18 @@ class StreamSlice {
 
  private:
   StreamArrays m_arrays;
-  std::size_t m_begin = 0, m_chunks = 1, m_chunk_len = 0;
+  std::size_t m_begin = 0, m_chunks = 1, m_chunk_len = 0, m_cursor = 0;
   std::vector<Sums> m_sum_b, m_sum_c;  // per chunk, taken by fill()
 };
 
 // One thread's kernel over its slice. attach() draws the kernel's scalar; run(passes) makes `passes` passes,
-// each over the next chunk of the slice in turn (the position carries over between runs); verify() checks every
+// each over the slice's next chunk in turn (the position carries over between runs and kernels); verify() checks every
 // chunk this kernel has written or read since attach() against the host reference.
 class MemoryKernel {
  public:
   virtual ~MemoryKernel() = default;
   [[nodiscard]] virtual const MemoryKernelInfo& info() const noexcept = 0;
-  virtual void attach(const StreamSlice& slice, std::uint64_t seed) = 0;
+  virtual void attach(StreamSlice& slice, std::uint64_t seed) = 0;
   virtual void run(std::uint64_t passes) noexcept = 0;
   [[nodiscard]] virtual std::optional<std::string> verify() const = 0;
   virtual void inject_error() noexcept = 0;

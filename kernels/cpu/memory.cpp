@@ -101,12 +101,11 @@ class StreamKernel final : public MemoryKernel {
   StreamKernel(const MemoryKernelInfo& info, MemFn fn) noexcept : m_info(info), m_fn(fn) {}
   [[nodiscard]] const MemoryKernelInfo& info() const noexcept override { return m_info; }
 
-  void attach(const StreamSlice& slice, std::uint64_t seed) override {
+  void attach(StreamSlice& slice, std::uint64_t seed) override {
     m_slice = &slice;
     SplitMix64 rng(seed);
     // write stores a value no source element holds ([2, 4) vs [1, 2)); triad's s keeps b + s·c finite.
     m_scalar = m_info.op == MemOp::write ? 2.0 + rng.uniform(0, 2) : rng.uniform(0.5, 1.5);
-    m_next = 0;
     m_touched.assign(slice.chunks(), false);
     m_sum_first.assign(slice.chunks(), 0.0);
     m_sums_agree = true;
@@ -116,8 +115,7 @@ class StreamKernel final : public MemoryKernel {
     if (m_slice == nullptr || m_slice->chunk_elements() == 0) return;
     const StreamArrays& arr = m_slice->arrays();
     for (std::uint64_t p = 0; p < passes; ++p) {
-      const std::size_t chunk = m_next;
-      m_next = (m_next + 1) % m_slice->chunks();
+      const std::size_t chunk = m_slice->take_next_chunk();
       const std::size_t at = m_slice->chunk_begin(chunk);
       double sum = 0;
       // read sums b: the sources are the arrays no kernel writes, so every kernel finds them as fill() left them.
@@ -177,45 +175,53 @@ class StreamKernel final : public MemoryKernel {
     return m_scalar;
   }
 
-  // One branch-free pass (it vectorises: these checks cover gigabytes) counts the mismatches and takes the
-  // sources' checksums; only a failing chunk is walked again to name its first wrong element.
+  // One branch-free pass (it vectorises: these checks cover gigabytes) ORs together the XOR of every element
+  // with its expected value and takes the sources' checksums; only a failing chunk is walked again, to count the
+  // wrong elements and name the first.
   [[nodiscard]] std::optional<std::string> verify_stores(std::size_t chunk) const {
     const StreamArrays& arr = m_slice->arrays();
     const std::size_t b = m_slice->chunk_begin(chunk), e = b + m_slice->chunk_elements();
-    std::size_t bad = 0;
-    StreamSlice::Sums sb, sc;
     const double* pa = arr.a;
     const double* pb = arr.b;
     const double* pc = arr.c;
     const double s = m_scalar;
+    const auto bits = [](double v) { return std::bit_cast<std::uint64_t>(v); };
+    std::uint64_t diff = 0, b_add = 0, b_xor = 0, c_add = 0, c_xor = 0;
     switch (m_info.op) {
       case MemOp::write:
-        for (std::size_t i = b; i < e; ++i) bad += std::bit_cast<std::uint64_t>(pa[i]) != std::bit_cast<std::uint64_t>(s);
+        for (std::size_t i = b; i < e; ++i) diff |= bits(pa[i]) ^ bits(s);
         break;
       case MemOp::copy:
         for (std::size_t i = b; i < e; ++i) {
-          bad += std::bit_cast<std::uint64_t>(pa[i]) != std::bit_cast<std::uint64_t>(pb[i]);
-          take(sb, pb[i]);
+          diff |= bits(pa[i]) ^ bits(pb[i]);
+          b_add += bits(pb[i]);
+          b_xor ^= bits(pb[i]);
         }
         break;
       case MemOp::triad:
         for (std::size_t i = b; i < e; ++i) {
-          const double t = s * pc[i];
-          bad += std::bit_cast<std::uint64_t>(pa[i]) != std::bit_cast<std::uint64_t>(pb[i] + t);
-          take(sb, pb[i]);
-          take(sc, pc[i]);
+          const double t = s * pc[i];  // multiply, round, add, round: what the kernels do
+          diff |= bits(pa[i]) ^ bits(pb[i] + t);
+          b_add += bits(pb[i]);
+          b_xor ^= bits(pb[i]);
+          c_add += bits(pc[i]);
+          c_xor ^= bits(pc[i]);
         }
         break;
       case MemOp::read: break;
     }
     if (m_info.op != MemOp::write) {
+      const StreamSlice::Sums sb{b_add, b_xor}, sc{c_add, c_xor};
       if (auto err = m_slice->check_sums(chunk, sb, m_info.op == MemOp::triad ? &sc : nullptr)) return err;
     }
-    if (bad == 0) return std::nullopt;
-    std::size_t first = b;
-    while (first < e && same(pa[first], want_at(first))) ++first;
+    if (diff == 0) return std::nullopt;
+    std::size_t bad = 0, first = e;
+    for (std::size_t i = b; i < e; ++i) {
+      if (!same(pa[i], want_at(i)) && bad++ == 0) first = i;
+    }
+    if (first == e) first = b;  // cannot happen: diff != 0 means some element differs
     return std::to_string(bad) + " elements of a differ from the host reference; first a[" + std::to_string(first) +
-           "] = " + show(pa[first < e ? first : b]) + ", expected " + show(want_at(first < e ? first : b));
+           "] = " + show(pa[first]) + ", expected " + show(want_at(first));
   }
 
   // The exact sum of a chunk of b: every source is in [1, 2), i.e. (2^52 + m)·2^-52 with a 52-bit integer m, so
@@ -226,15 +232,16 @@ class StreamKernel final : public MemoryKernel {
     const double* pb = m_slice->arrays().b;
     const std::size_t b = m_slice->chunk_begin(chunk), e = b + m_slice->chunk_elements();
     constexpr std::uint64_t kHalf = (std::uint64_t{1} << 26) - 1;
-    std::uint64_t lo = 0, hi = 0;
-    StreamSlice::Sums sb;
+    std::uint64_t lo = 0, hi = 0, b_add = 0, b_xor = 0;
     for (std::size_t i = b; i < e; ++i) {
       const auto bits = std::bit_cast<std::uint64_t>(pb[i]);
       lo += bits & kHalf;
       hi += (bits >> 26) & kHalf;
-      take(sb, pb[i]);
+      b_add += bits;
+      b_xor ^= bits;
     }
-    if (auto err = m_slice->check_sums(chunk, sb, nullptr)) return err;  // also proves every b is still in [1, 2)
+    // Also proves every b is still in [1, 2).
+    if (auto err = m_slice->check_sums(chunk, StreamSlice::Sums{b_add, b_xor}, nullptr)) return err;
     const auto len = static_cast<long double>(e - b);
     const long double exact =
         len + (static_cast<long double>(hi) * 0x1p26L + static_cast<long double>(lo)) * 0x1p-52L;
@@ -250,9 +257,8 @@ class StreamKernel final : public MemoryKernel {
 
   const MemoryKernelInfo& m_info;
   MemFn m_fn;
-  const StreamSlice* m_slice = nullptr;
+  StreamSlice* m_slice = nullptr;
   double m_scalar = 0;
-  std::size_t m_next = 0;
   std::vector<bool> m_touched;
   std::vector<double> m_sum_first;
   bool m_sums_agree = true;

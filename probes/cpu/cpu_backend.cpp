@@ -27,9 +27,11 @@ namespace {
 
 // The scalar clock before and after a measurement: about 1 ms of adds (4 bursts, the fastest kept) per thread.
 constexpr double kClockProbeSeconds = 0.001;
-// Chunks per thread slice for the memory kernels: a sample covers 1/8 of the arrays, and an element is touched
-// again only after 7/8 of them (at least 3.5 × the LLC under the 4 × LLC rule) went through the caches.
-constexpr std::size_t kStreamChunks = 8;
+// Chunks per thread slice for the memory kernels: a pass covers 1/64 of the arrays (the engine calibrates how
+// many passes make a sample), and since the rotation carries over from kernel to kernel an element is touched
+// again only after 63/64 of the arrays (at least 3.9 × the LLC under the 4 × LLC rule) went through the caches.
+// A kernel's check then covers about what its samples touched, whatever the array size.
+constexpr std::size_t kStreamChunks = 64;
 
 KernelSpec compute_spec(std::string id, std::string title, DType t, std::string counting) {
   return KernelSpec{std::move(id), std::move(title), t, Unit::ops_per_s, KernelClass::compute, std::move(counting)};
@@ -504,8 +506,8 @@ class CpuDevice final : public Device {
     m.conditions.notes.emplace_back("array_bytes", std::to_string(array_bytes));
     m.conditions.notes.emplace_back("array_rule", m_array_rule);
     m.conditions.notes.emplace_back(
-        "passes", fmt::format("one pass = one of {} chunks of each thread's slice ({} per chunk and array), in turn: "
-                              "an element is touched again only after the other chunks were",
+        "passes", fmt::format("one pass = one of {} chunks of each thread's slice ({} per chunk and array), in turn "
+                              "across kernels: an element is touched again only after the other chunks were",
                               slices.front()->chunks(), human_bytes(slices.front()->chunk_elements() * sizeof(double))));
     m.conditions.notes.emplace_back("fill_s", fmt::format("{:.3f} (arrays filled once per run, before the first "
                                                           "memory kernel; not part of any sample)", m_fill_s));
@@ -542,7 +544,7 @@ class CpuDevice final : public Device {
       const auto threads = static_cast<std::size_t>(p.size());
       // Chunks of whole 64-element blocks (cache lines, vectors); small arrays (--mem-size) get one chunk.
       const std::size_t per_thread = arrays.n / threads;
-      const std::size_t chunks = per_thread >= kStreamChunks * 64 * 64 ? kStreamChunks : 1;
+      const std::size_t chunks = per_thread >= kStreamChunks * 64 * 64 ? kStreamChunks : 1;  // ≥ 2 MiB per thread
       const std::size_t chunk_len = per_thread / chunks / 64 * 64;
       m_slices.resize(threads);
       const auto t0 = std::chrono::steady_clock::now();
