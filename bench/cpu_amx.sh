@@ -3,9 +3,11 @@
 # per kernel, the measured median, the theoretical peak at the clock probe measured around the kernel
 # (cores × 1/16 TDP* per cycle × ops per TDP* × clock, data/cpu_uarch.json) and their ratio.
 #
-# The clock is the dependent-add chain just before and after the kernel: AMX has its own licence and may run
-# slower, so the ratio can read low for that reason alone (the AMX clock itself is not observable here).
-# On a shared or busy node the figures are noisy: run it idle.
+# The clock is the one probe measured during the kernel (cycle counter, or an add chain on the same core right
+# after each sample: AMX has its own licence clock); the scalar clock before/after is printed beside it.
+# The TMUL is one per physical core: a vCPU whose sibling hyperthread (another tenant's) also runs AMX gets part
+# of it, so a VM can read low for that reason alone. With --per-thread each vCPU is also measured alone
+# (--threads 1 pins to the first core only; the others via taskset). On a shared or busy node run it idle.
 #
 # Usage: bench/cpu_amx.sh [PROBE_EXE] [--quick|--thorough] [--kernels LIST]
 #   PROBE_EXE defaults to build/release/bin/probe (then build/ci/bin/probe); LIST defaults to amx.bf16,amx.int8.
@@ -55,9 +57,11 @@ for dev in report["devices"]:
             continue
         value = m["value"] / 1e9
         clock = m["conditions"].get("clock_hz", 0) / 1e9
+        scalar = m["conditions"].get("clock_hz_scalar", 0) / 1e9
         theo = m.get("theoretical")
         threads = m["conditions"].get("threads")
-        line = f"{dev['id']} {kid:9} measured {value:10.1f} {unit} ({threads} threads, clock {clock:.3f} GHz)"
+        line = (f"{dev['id']} {kid:9} measured {value:10.1f} {unit} ({threads} threads, clock during the kernel "
+                f"{clock:.3f} GHz, scalar {scalar:.3f} GHz)")
         if theo:
             line += f"  theoretical {theo / 1e9:10.1f} {unit}  ratio {m['value'] / theo:.3f}"
         else:
