@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "probe/error.hpp"
+#include "json_object.hpp"
 
 namespace probe::cpu {
 namespace {
@@ -66,13 +67,7 @@ class Fields {
 }  // namespace
 
 CpuDescription parse_cpu_description(std::string_view text, std::string_view file) {
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw InputError(fmt::format("{}: not valid JSON: {}", file, e.what()));
-  }
-  if (!doc.is_object()) throw InputError(fmt::format("{}: expected a JSON object at the top", file));
+  const json doc = parse_json_object(text, file);
   const Fields top(doc, file, "(top)");
   top.reject_unknown({"schema", "source", "vendor", "family", "model", "stepping", "brand", "features",
                       "avx10_version", "hypervisor", "caches", "packages", "cores_per_package",

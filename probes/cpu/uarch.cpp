@@ -7,6 +7,7 @@
 
 #include "kernels/cpu/cpu_kernels.hpp"
 #include "probe/error.hpp"
+#include "json_object.hpp"
 
 namespace probe::data {
 std::string_view cpu_uarch();  // embedded data/cpu_uarch.json
@@ -52,13 +53,7 @@ std::vector<std::string> feature_list(const json& e, std::string_view file, std:
 }  // namespace
 
 UarchTable UarchTable::parse(std::string_view text, std::string_view file) {
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw InputError(fmt::format("{}: not valid JSON: {}", file, e.what()));
-  }
-  if (!doc.is_object()) throw InputError(fmt::format("{}: expected a JSON object at the top", file));
+  const json doc = parse_json_object(text, file);
   const json& schema = need(doc, file, "(top)", "schema", json::value_t::string);
   if (schema.get<std::string>() != "probe-cpu-uarch/1") {
     bad(file, "(top)", "schema", fmt::format("'{}', expected 'probe-cpu-uarch/1'", schema.get<std::string>()));

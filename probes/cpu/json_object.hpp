@@ -1,0 +1,24 @@
+#pragma once
+// The first step of reading any of the CPU backend's data files: parse the text and require an object at the
+// top, with an InputError that names the file otherwise.
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "probe/error.hpp"
+
+namespace probe::cpu {
+
+[[nodiscard]] inline nlohmann::json parse_json_object(std::string_view text, std::string_view file) {
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InputError(fmt::format("{}: not valid JSON: {}", file, e.what()));
+  }
+  if (!doc.is_object()) throw InputError(fmt::format("{}: expected a JSON object at the top", file));
+  return doc;
+}
+
+}  // namespace probe::cpu
