@@ -182,7 +182,9 @@ class StreamSlice {
   // Throws std::invalid_argument for a slice outside the arrays, a missing array or chunks < 1.
   StreamSlice(const StreamArrays& arrays, std::size_t begin, std::size_t end, std::size_t chunks);
   // First touch by the calling thread (the pages land on its NUMA node): a zeroed, b and c drawn from seed.
-  void fill(std::uint64_t seed);
+  // touch_a = false: a is already faulted in (its content does not matter: every kernel that reads a value of a
+  // wrote it first), so only b and c are written.
+  void fill(std::uint64_t seed, bool touch_a = true);
   [[nodiscard]] const StreamArrays& arrays() const noexcept { return m_arrays; }
   [[nodiscard]] std::size_t begin() const noexcept { return m_begin; }
   [[nodiscard]] std::size_t chunks() const noexcept { return m_chunks; }

@@ -306,7 +306,7 @@ StreamSlice::StreamSlice(const StreamArrays& arrays, std::size_t begin, std::siz
   m_sum_c.assign(chunks, Sums{});
 }
 
-void StreamSlice::fill(std::uint64_t seed) {
+void StreamSlice::fill(std::uint64_t seed, bool touch_a) {
   // A sequential generator (not a hash per element), the checksums taken while the values are in registers, and
   // streaming stores (SSE2, part of x86-64) that skip the write-allocate read: filling gigabytes is part of every
   // run's wall time, so it is one write-only pass.
@@ -316,7 +316,7 @@ void StreamSlice::fill(std::uint64_t seed) {
     Sums sb, sc;
     std::size_t i = first;
     const auto put = [&](std::size_t j, double vb, double vc) {
-      m_arrays.a[j] = 0;
+      if (touch_a) m_arrays.a[j] = 0;
       m_arrays.b[j] = vb;
       m_arrays.c[j] = vc;
       detail::take(sb, vb);
@@ -331,7 +331,7 @@ void StreamSlice::fill(std::uint64_t seed) {
       for (; i + 2 <= last; i += 2) {
         const double b0 = detail::value_from(gb.next()), c0 = detail::value_from(gc.next());
         const double b1 = detail::value_from(gb.next()), c1 = detail::value_from(gc.next());
-        _mm_stream_pd(m_arrays.a + i, _mm_setzero_pd());
+        if (touch_a) _mm_stream_pd(m_arrays.a + i, _mm_setzero_pd());
         _mm_stream_pd(m_arrays.b + i, _mm_set_pd(b1, b0));
         _mm_stream_pd(m_arrays.c + i, _mm_set_pd(c1, c0));
         detail::take(sb, b0);

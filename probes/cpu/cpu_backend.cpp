@@ -133,15 +133,15 @@ std::pair<std::uint64_t, std::string> choose_array_bytes(std::optional<std::uint
 
 // Faults in [begin, end) from the calling thread in one call (MADV_POPULATE_WRITE, Linux 5.14): pages land on
 // this thread's NUMA node as with a first touch, at about twice the rate of faulting them one by one. Where the
-// kernel refuses, the fill's own first touch does the same more slowly.
-void prefault(double* begin, double* end) noexcept {
+// kernel refuses (false), the fill's own first touch does the same more slowly.
+bool prefault(double* begin, double* end) noexcept {
 #ifndef MADV_POPULATE_WRITE
   constexpr int MADV_POPULATE_WRITE = 23;
 #endif
   constexpr std::uintptr_t kPage = 4096;
   const auto lo = reinterpret_cast<std::uintptr_t>(begin) / kPage * kPage;
   const auto hi = (reinterpret_cast<std::uintptr_t>(end) + kPage - 1) / kPage * kPage;
-  if (hi > lo) (void)madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_POPULATE_WRITE);
+  return hi <= lo || madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_POPULATE_WRITE) == 0;
 }
 
 struct ClockReading {
@@ -551,9 +551,10 @@ class CpuDevice final : public Device {
       p.run([&](int i) {
         const auto u = static_cast<std::size_t>(i);
         const std::size_t b = u * per_thread, e = b + chunks * chunk_len;
-        for (double* arr : {arrays.a, arrays.b, arrays.c}) prefault(arr + b, arr + e);
+        const bool a_faulted = prefault(arrays.a + b, arrays.a + e);
+        for (double* arr : {arrays.b, arrays.c}) (void)prefault(arr + b, arr + e);
         auto slice = std::make_unique<StreamSlice>(arrays, b, e, chunks);
-        slice->fill(0x5DEECE66Dull * (u + 1));
+        slice->fill(0x5DEECE66Dull * (u + 1), !a_faulted);
         m_slices[u] = std::move(slice);
       });
       m_fill_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
