@@ -57,31 +57,6 @@ bool running_under_hypervisor() noexcept {
   return (c & (1u << 31)) != 0;  // CPUID.1:ECX[31], set by hypervisors for their guests
 }
 
-std::string feature_list(const CpuFeatures& f) {
-  std::vector<std::string_view> v;
-  auto add = [&](bool on, std::string_view n) {
-    if (on) v.push_back(n);
-  };
-  add(f.sse2, "sse2");
-  add(f.avx, "avx");
-  add(f.fma, "fma");
-  add(f.avx2, "avx2");
-  add(f.f16c, "f16c");
-  add(f.avx512f, "avx512f");
-  add(f.avx512bw, "avx512bw");
-  add(f.avx512vl, "avx512vl");
-  add(f.avx512dq, "avx512dq");
-  add(f.avx512_bf16, "avx512_bf16");
-  add(f.avx512_vnni, "avx512_vnni");
-  add(f.avx_vnni, "avx_vnni");
-  add(f.avx512_fp16, "avx512_fp16");
-  add(f.amx_tile, "amx_tile");
-  add(f.amx_bf16, "amx_bf16");
-  add(f.amx_int8, "amx_int8");
-  add(f.amx_fp16, "amx_fp16");
-  return fmt::format("{}", fmt::join(v, " "));
-}
-
 std::string human_bytes(std::uint64_t b) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(b);
@@ -160,13 +135,13 @@ ClockReading read_clock(WorkerPool& pool, double seconds) {
 
 // Runs each thread's check on its own thread (its data is in its caches and on its NUMA node) and returns the
 // first failure, naming the thread and its PU.
-template <typename Kernel>
+template <typename Kernel, typename Check>
 std::optional<std::string> verify_on_threads(WorkerPool& pool, const std::vector<std::unique_ptr<Kernel>>& kernels,
-                                             std::uint64_t iterations) {
+                                             Check check) {
   std::vector<std::optional<std::string>> errors(kernels.size());
   pool.run([&](int i) {
     const auto u = static_cast<std::size_t>(i);
-    errors[u] = kernels[u]->verify(iterations);
+    errors[u] = check(*kernels[u]);
   });
   for (std::size_t i = 0; i < errors.size(); ++i) {
     if (errors[i]) return fmt::format("thread {} (PU {}): {}", i, pool.pus()[i], *errors[i]);
@@ -214,7 +189,7 @@ class ComputeRunner final : public SampleRunner {
     return t;
   }
   std::optional<std::string> verify(std::uint64_t iterations, bool) override {
-    return verify_on_threads(m_pool, m_kernels, iterations);
+    return verify_on_threads(m_pool, m_kernels, [iterations](const ComputeKernel& k) { return k.verify(iterations); });
   }
   double work(std::uint64_t iterations) const override {
     return m_info.ops_per_iter() * static_cast<double>(iterations) * static_cast<double>(m_kernels.size());
@@ -283,12 +258,7 @@ class MemoryRunner final : public SampleRunner {
   }
   std::optional<std::string> verify(std::uint64_t, bool final) override {
     if (!final) return std::nullopt;  // a full check is another pass over memory: once, after the last sample
-    std::vector<std::optional<std::string>> errors(m_kernels.size());
-    m_pool.run([&](int i) { errors[static_cast<std::size_t>(i)] = m_kernels[static_cast<std::size_t>(i)]->verify(); });
-    for (std::size_t i = 0; i < errors.size(); ++i) {
-      if (errors[i]) return fmt::format("thread {} (PU {}): {}", i, m_pool.pus()[i], *errors[i]);
-    }
-    return std::nullopt;
+    return verify_on_threads(m_pool, m_kernels, [](const MemoryKernel& k) { return k.verify(); });
   }
   double work(std::uint64_t passes) const override {
     return static_cast<double>(passes) * static_cast<double>(m_elements_per_pass) * m_info.counted_bytes_per_elem;
@@ -325,16 +295,11 @@ class CpuDevice final : public Device {
     m_info.units = package.cores;
     m_info.unit_name = "cores";
     auto& p = m_info.properties;
-    p.emplace_back("cpuid_brand", features.brand);
-    p.emplace_back("family_model_stepping",
-                   fmt::format("{} / {} / {} (0x{:x} / 0x{:x})", features.family, features.model, features.stepping,
-                               features.family, features.model));
-    p.emplace_back("microarchitecture", m_uarch ? m_uarch->name : "not in data/cpu_uarch.json");
+    for (auto& kv : cpuid_properties(features, m_id)) p.push_back(std::move(kv));
     p.emplace_back("cores", std::to_string(package.cores));
     p.emplace_back("hardware_threads", std::to_string(package.threads));
     p.emplace_back("measurement_threads", fmt::format("{} (one per core, pinned)", m_pus.size()));
     p.emplace_back("last_level_cache", human_bytes(package.llc_bytes));
-    p.emplace_back("isa", feature_list(features));
     p.emplace_back("isa_cap", std::string(to_string(m_options.isa_cap)));
     for (auto& kv : identification_properties(m_id)) p.push_back(std::move(kv));
     for (auto& kv : rate_properties(m_id, features, static_cast<int>(m_pus.size()), m_options.isa_cap)) {

@@ -25,13 +25,9 @@ class DescribedCpuDevice final : public Device {
     m_info.unit_name = "cores";
     auto& p = m_info.properties;
     p.emplace_back("described_by", d.source.empty() ? file : fmt::format("{} ({})", file, d.source));
-    p.emplace_back("cpuid_brand", d.cpu.brand);
-    p.emplace_back("family_model_stepping", fmt::format("{} / {} / {} (0x{:x} / 0x{:x})", d.cpu.family, d.cpu.model,
-                                                        d.cpu.stepping, d.cpu.family, d.cpu.model));
-    p.emplace_back("microarchitecture", id.entry ? id.entry->name : "not identified");
+    for (auto& kv : cpuid_properties(d.cpu, id)) p.push_back(std::move(kv));
     p.emplace_back("cores", std::to_string(d.cores_per_package));
     p.emplace_back("hardware_threads", std::to_string(d.threads_per_package));
-    p.emplace_back("isa", fmt::format("{}", fmt::join(feature_names(d.cpu), " ")));
     p.emplace_back("isa_cap", std::string(to_string(options.isa_cap)));
     for (auto& kv : identification_properties(id)) p.push_back(std::move(kv));
     p.emplace_back("fma_units_512bit", "not run: a recorded description is not measured");

@@ -276,6 +276,14 @@ RateLookup per_cycle_rate(const Identification& id, const CpuFeatures& f, std::s
   return r;
 }
 
+std::vector<std::pair<std::string, std::string>> cpuid_properties(const CpuFeatures& f, const Identification& id) {
+  return {{"cpuid_brand", f.brand},
+          {"family_model_stepping",
+           fmt::format("{} / {} / {} (0x{:x} / 0x{:x})", f.family, f.model, f.stepping, f.family, f.model)},
+          {"microarchitecture", id.entry ? id.entry->name : "not identified (see the evidence)"},
+          {"isa", fmt::format("{}", fmt::join(feature_names(f), " "))}};
+}
+
 std::vector<std::pair<std::string, std::string>> identification_properties(const Identification& id) {
   std::vector<std::pair<std::string, std::string>> p;
   p.emplace_back("identification", id.entry ? fmt::format("{} ({})", id.entry->id, id.entry->name) : "none");

@@ -66,6 +66,10 @@ struct RateLookup {
 };
 [[nodiscard]] RateLookup per_cycle_rate(const Identification& id, const CpuFeatures& f, std::string_view key);
 
+// Report properties of what CPUID says, shared by the live and the described CPU device: brand,
+// family/model/stepping, the microarchitecture identified and the feature list.
+[[nodiscard]] std::vector<std::pair<std::string, std::string>> cpuid_properties(const CpuFeatures& f,
+                                                                                const Identification& id);
 // Report properties: the identification, each evidence/contradiction/undecided line, the FMA-unit check.
 [[nodiscard]] std::vector<std::pair<std::string, std::string>> identification_properties(const Identification& id);
 // One property per compute kernel id: the variant this CPU would run under `cap` and its theoretical rate per
