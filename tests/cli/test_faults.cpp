@@ -310,3 +310,31 @@ TEST(Faults, SecondSigintExitsAtOnceLeavingNoTemporaryFile) {
   expect_no_temporary(dir);
   // The hung worker went with it (its parent-death signal): nothing is left holding the marker's folder busy.
 }
+
+TEST(Faults, HelpDocumentsTheWatchdogAndTheInterruptExitStatuses) {
+  const fs::path dir = fresh_dir("help");
+  const Result r = probe("--help", dir);
+  EXPECT_EQ(r.status, 0);
+  for (const char* s : {"--kernel-timeout", "130, 143", "SIGINT", "SIGTERM"}) {
+    EXPECT_TRUE(contains(r.out, s)) << s << "\n" << r.out;
+  }
+  EXPECT_FALSE(contains(r.out, "--probe-worker")) << "the worker mode is internal";
+  const Result bad = probe("--no-plugins --kernel-timeout 0 --list", dir);
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_TRUE(contains(bad.err, "--kernel-timeout")) << bad.err;
+}
+
+// The limit stated is the budget's own unless --kernel-timeout gives one; with --no-plugins no worker runs and no
+// watchdog is stated.
+TEST(Faults, TheDefaultLimitComesFromTheBudget) {
+  const fs::path dir = fresh_dir("default");
+  const fs::path file = dir / "report.json";
+  const Result r = probe("--list --plugin-dir " + kGood + " --json " + file.string(), dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json j = json::parse(slurp(file));
+  EXPECT_EQ(j["watchdog"]["kernel_timeout_s"], 92);
+  EXPECT_EQ(j["watchdog"]["source"], "the default budget");
+  const Result none = probe("--list --no-plugins --format json", dir);
+  ASSERT_EQ(none.status, 0) << none.err;
+  EXPECT_TRUE(json::parse(none.out)["watchdog"].is_null());
+}
