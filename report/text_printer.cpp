@@ -249,6 +249,11 @@ class TextPrinter final : public Printer {
       out += fmt::format("\nDevice {}: {} ({}, {} {})\n", d.info.id, d.info.name, d.info.arch, d.info.units,
                          d.info.unit_name);
       if (d.info.partial) out += fmt::format("  partial: {}\n", d.info.partial_reason);
+      std::vector<std::string> missed;
+      for (const auto& n : r.not_reached) {
+        if (n.device == d.info.id) missed.push_back(n.kernel);
+      }
+      if (!missed.empty()) out += fmt::format("  not reached ({}): {}\n", r.interrupted_by, fmt::join(missed, " "));
       identification_lines(out, d);
       compute_table(out, d);
       memory_table(out, d);
@@ -286,7 +291,8 @@ class TextPrinter final : public Printer {
     for (const auto& c : r.conventions) out += fmt::format("  {}: {}\n", c.topic, c.text);
     if (r.any_failed()) out += "\nAt least one measurement FAILED (see above): exit status 1.\n";
     if (r.status == "interrupted") {
-      out += fmt::format("\nInterrupted by {} before these kernels ran\n", r.interrupted_by);
+      out += fmt::format("\nInterrupted by {}: no result for these kernels (not reached, or stopped while running)\n",
+                         r.interrupted_by);
       for (const auto& n : r.not_reached) out += fmt::format("  {} {}\n", n.device, n.kernel);
     }
     return out;
