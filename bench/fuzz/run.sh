@@ -30,20 +30,20 @@ rss_limit=2048
 build=1
 list=0
 names=()
-usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d;s/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n "2,/^set -euo/p" "$0" | sed "\$d;s/^# \{0,1\}//"; exit "${1:-2}"; }
 need_num() { [[ "${2:-}" =~ ^[0-9]+$ ]] || { echo "run.sh: $1 needs a whole number, got '${2:-}'" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) need_num "$1" "${2:-}"; seconds=$2; shift ;;
     --jobs) need_num "$1" "${2:-}"; jobs=$2; shift ;;
-    --out) [ -n "${2:-}" ] || usage; out=$2; shift ;;
+    --out) [ -n "${2:-}" ] || { echo "run.sh: --out needs a folder" >&2; exit 2; }; out=$2; shift ;;
     --merge-corpus) merge=1 ;;
     --unit-timeout) need_num "$1" "${2:-}"; unit_timeout=$2; shift ;;
     --rss-limit-mb) need_num "$1" "${2:-}"; rss_limit=$2; shift ;;
     --no-build) build=0 ;;
     --list) list=1 ;;
-    -h|--help) usage ;;
-    -*) echo "run.sh: unknown option '$1'" >&2; usage ;;
+    -h|--help) usage 0 ;;
+    -*) echo "run.sh: unknown option '$1' (--help lists them)" >&2; exit 2 ;;
     *) n=${1#fuzz_}; names+=("${n%.cpp}") ;;
   esac
   shift
