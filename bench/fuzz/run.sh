@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer harnesses (tests/fuzz/fuzz_<name>.cpp, built by the `fuzz` preset: clang 14, ASan + UBSan)
-# for a fixed time each, every one on a working copy of its seed corpus (tests/fuzz/corpus/<name>/), and prints a
+# for a fixed time each, every one on a working copy of its seed corpus (tests/fuzz/corpus/<name>/; with the
+# libFuzzer dictionary tests/fuzz/fuzz_<name>.dict when there is one), and prints a
 # summary: seconds, executions, exec/s, coverage (libFuzzer's cov: edges and ft: features), corpus size, crashes.
 # Exit status 1 when any harness crashed (a crash, leak, timeout, out-of-memory or sanitizer report: the input is
 # kept in <out>/<name>/artifacts/), 2 on a usage or build error, else 0. Everything runs under `nice`.
@@ -102,10 +103,11 @@ run_one() {
   else
     echo "run.sh: $n has no tests/fuzz/corpus/$n/: starting from an empty corpus" >&2
   fi
-  local start end rc=0
+  local dict=() start end rc=0
+  [ -f "tests/fuzz/fuzz_$n.dict" ] && dict=(-dict="tests/fuzz/fuzz_$n.dict")
   start=$(date +%s.%N)
   nice -n 10 "$bin/fuzz_$n" -max_total_time="$seconds" -timeout="$unit_timeout" -rss_limit_mb="$rss_limit" \
-    -print_final_stats=1 -artifact_prefix="$dir/artifacts/" "$dir/corpus" >"$dir/log.txt" 2>&1 || rc=$?
+    -print_final_stats=1 -artifact_prefix="$dir/artifacts/" "${dict[@]}" "$dir/corpus" >"$dir/log.txt" 2>&1 || rc=$?
   end=$(date +%s.%N)
   echo "$rc $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')" >"$dir/status"
 }

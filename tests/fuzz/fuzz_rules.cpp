@@ -1,10 +1,12 @@
 // libFuzzer harness: the rules-file reader (--rules FILE, data/rules/*.json) on arbitrary bytes.
-// A well-formed ruleset is then added to the built-in rule book and evaluated on an empty and on a full set of
-// metric values, rendered as text and JSON: the engine and printers see every condition tree the reader accepts.
+// A well-formed ruleset is then evaluated on an empty and on a full set of metric values, rendered as text and
+// JSON, and added to (and selected from) the built-in rule book: the engine and printers see every condition
+// tree the reader accepts.
 // The expected rejection is probe::InputError; anything else escaping (another exception, a crash, a sanitizer
 // report) is a finding. Seeds: tests/fuzz/corpus/rules/. Run: bench/fuzz/run.sh rules
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -41,6 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const bool node = rs.scope == "node";
   (void)probe::rules::to_json(rs).dump();
+  (void)probe::rules::render_rulesets(std::span<const probe::rules::Ruleset>(&rs, 1));
   for (const auto& values : {probe::rules::MetricValues{}, full_values(node)}) {
     const probe::rules::Verdict v = probe::rules::evaluate(rs, values, "fuzz0");
     (void)probe::rules::render_text(v);
@@ -48,6 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   probe::rules::RuleBook book = probe::rules::RuleBook::builtin();
   book.add(std::move(rs), /*replace=*/true);
-  (void)probe::rules::render_rulesets(book.all());
+  (void)book.select();
+  (void)book.select_node();
   return 0;
 }
