@@ -9,6 +9,8 @@
 #include <fstream>
 
 #include "probe/error.hpp"
+#include "probe/input_file.hpp"
+#include "probe/json_text.hpp"
 
 namespace probe::report {
 namespace {
@@ -335,6 +337,11 @@ nlohmann::json to_json(const Report& rep) {
     plugins.push_back({{"path", p.path}, {"name", p.name}, {"loaded", p.loaded}, {"reason", p.reason}});
   }
   j["plugins"] = plugins;
+  json folders = json::array();
+  for (const auto& f : rep.plugin_folders) {
+    folders.push_back({{"path", f.path}, {"found", f.found}, {"readable", f.readable}, {"reason", f.reason}});
+  }
+  j["plugin_folders"] = folders;
   json devices = json::array();
   for (const auto& d : rep.devices) {
     json dj = device_info_to_json(d.info);
@@ -384,6 +391,12 @@ Report report_from_json(const nlohmann::json& j, std::string_view source) {
   r.each("plugins", [&](const Reader& p) {
     rep.plugins.push_back(PluginRecord{p.str("path"), p.str("name"), p.boolean("loaded"), p.str("reason")});
   });
+  // Absent from reports written before the folders were recorded.
+  if (r.has("plugin_folders")) {
+    r.each("plugin_folders", [&](const Reader& f) {
+      rep.plugin_folders.push_back(PluginFolder{f.str("path"), f.boolean("found"), f.boolean("readable"), f.str("reason")});
+    });
+  }
   r.each("devices", [&](const Reader& d) {
     DeviceReport dr;
     dr.info = device_info_from(d);
@@ -432,6 +445,14 @@ nlohmann::json to_json(const Report& report, const Assessment& assessment) {
 std::string to_json_text(const Report& report, const Assessment* assessment) {
   const json j = assessment ? to_json(report, *assessment) : to_json(report);
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+Report report_from_json_text(std::string_view text, std::string_view source) {
+  return report_from_json(parse_json_text(text, source), source);
+}
+
+Report read_report_file(const std::filesystem::path& path) {
+  return report_from_json_text(read_input_file(path), path.string());
 }
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view content) {

@@ -16,6 +16,10 @@ namespace probe::report {
 [[nodiscard]] nlohmann::json to_json(const Report& report, const Assessment& assessment);
 // Throws InputError naming `source` and the field for anything that does not match the schema's shape.
 [[nodiscard]] Report report_from_json(const nlohmann::json& j, std::string_view source);
+// The same from the text of a recorded report, through the shared JSON parse step (bounded nesting; a syntax
+// error names `source`), and from a file through the shared bounded reader (probe/input_file.hpp).
+[[nodiscard]] Report report_from_json_text(std::string_view text, std::string_view source);
+[[nodiscard]] Report read_report_file(const std::filesystem::path& path);
 [[nodiscard]] std::string to_json_text(const Report& report, const Assessment* assessment = nullptr);
 
 // Writes atomically: a temporary file beside the target, renamed into place; nothing half-written is left.

@@ -270,7 +270,7 @@ TEST(XmlTopology, MissingFileIsAnInputError) {
   expect_input_error(fixture("no_such_file.xml"), "No such file or directory");
 }
 
-TEST(XmlTopology, FolderIsAnInputError) { expect_input_error(PROBE_TEST_DATA_DIR, "is a directory"); }
+TEST(XmlTopology, FolderIsAnInputError) { expect_input_error(PROBE_TEST_DATA_DIR, "not a regular file"); }
 
 TEST(XmlTopology, NonXmlFileIsAnInputError) {
   // Exists and is readable, but is not XML at all.
