@@ -372,7 +372,7 @@ int run_cli(int argc, char** argv) {
       ->type_name("N")
       ->check(strict("--threads", "1 to 65536", [](std::string_view v) { (void)parse_count(v, "--threads", 1, kMaxThreads); }));
   app.add_option("--mem-size", o.mem_size,
-                 "Bytes per array for the CPU memory kernels (default: 4x the last-level caches, at least 64 MiB, at most 1/6 of available memory; e.g. 512M, 2G)")
+                 "Bytes per array for the CPU memory kernels (default: 4x the last-level caches, at least 64 MiB, at most 1/6 of available memory; e.g. 512M, 2G; accepted: 1M to 256T)")
       ->type_name("SIZE");
   app.add_option("--plugin-dir", o.plugin_dirs, "Also look for backend plugins in DIR (repeatable)")->type_name("DIR");
   auto* noplug = app.add_flag("--no-plugins", o.no_plugins, "Load no backend plugins (the CPU backend is built in)");

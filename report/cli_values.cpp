@@ -16,8 +16,6 @@
 namespace probe {
 namespace {
 
-__extension__ typedef unsigned __int128 U128;  // GCC and Clang; -Wpedantic knows it as an extension
-
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
 // Shown in messages; a flag value may be anything, so it is cut short and stripped of control characters.
@@ -74,24 +72,30 @@ std::uint64_t parse_size(std::string_view text, std::string_view flag) {
     return InputError(fmt::format("{}: '{}' is above the maximum of {} TiB", flag, shown(text), kMaxSizeBytes >> 40));
   };
   // Exact integer arithmetic, no floating point: the whole part (bounded before it can overflow) times the
-  // unit, plus the fraction times the unit rounded down. 128 bits hold 10^18 × 2^40.
-  const auto max = static_cast<U128>(kMaxSizeBytes);
-  U128 whole_value = 0;
+  // unit, plus the fraction times the unit rounded down.
+  std::uint64_t whole_value = 0;
   for (const char c : whole) {
     whole_value = whole_value * 10 + static_cast<unsigned>(c - '0');
-    if (whole_value > max) throw too_large();
+    if (whole_value > kMaxSizeBytes) throw too_large();
   }
-  U128 bytes = whole_value << shift;
-  if (bytes > max) throw too_large();
-  // Digits past the 18th cannot change the result by a whole byte (the unit is at most 2^40 < 10^13).
-  fraction = fraction.substr(0, 18);
-  U128 numerator = 0, denominator = 1;
-  for (const char c : fraction) {
-    numerator = numerator * 10 + static_cast<unsigned>(c - '0');
-    denominator *= 10;
+  if (whole_value > (kMaxSizeBytes >> shift)) throw too_large();
+  std::uint64_t bytes = whole_value << shift;
+  // floor(fraction × 2^shift) by doubling the decimal digits `shift` times, each carry out of the first digit
+  // being one more bit of the result. Exact: k / 2^40 has at most 40 decimal places, so later digits cannot
+  // move the floor.
+  std::string digits(fraction.substr(0, 40));
+  std::uint64_t fraction_bytes = 0;
+  for (unsigned s = 0; s < shift; ++s) {
+    int carry = 0;
+    for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
+      const int d = (*it - '0') * 2 + carry;
+      *it = static_cast<char>('0' + d % 10);
+      carry = d / 10;
+    }
+    fraction_bytes = fraction_bytes * 2 + static_cast<std::uint64_t>(carry);
   }
-  bytes += (numerator << shift) / denominator;
-  if (bytes > max) throw too_large();
+  bytes += fraction_bytes;
+  if (bytes > kMaxSizeBytes) throw too_large();
   if (bytes < kMinSizeBytes) throw InputError(fmt::format("{}: '{}' is below the minimum of 1M", flag, shown(text)));
   return static_cast<std::uint64_t>(bytes);
 }
