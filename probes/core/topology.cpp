@@ -255,8 +255,8 @@ struct Topology::Impl {
 };
 
 Topology::Topology(const Options& options) : m_impl(std::make_unique<Impl>()) {
-  m_impl->xml_path = options.xml_path;
-  const bool from_xml = options.xml_path.has_value();
+  const bool from_xml = options.xml_path.has_value() || options.xml_text.has_value();
+  if (from_xml) m_impl->xml_path = options.xml_path.value_or("(XML text)");
 
   hwloc_topology_t raw = nullptr;
   if (hwloc_topology_init(&raw) != 0) {
@@ -271,10 +271,10 @@ Topology::Topology(const Options& options) : m_impl(std::make_unique<Impl>()) {
   }
 
   if (from_xml) {
-    const std::string& path = *options.xml_path;
+    const std::string& path = *m_impl->xml_path;
     // Read through the shared bounded reader (regular files under the size limit only), then hand hwloc the
     // bytes: hwloc would read a FIFO or /dev/zero until memory ran out.
-    const std::string xml = read_input_file(path);
+    const std::string xml = options.xml_text ? *options.xml_text : read_input_file(path);
     if (xml.empty()) throw InputError(fmt::format("topology file {}: empty, not an hwloc XML topology", path));
     if (xml.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
       throw InputError(fmt::format("topology file {}: too large for hwloc", path));
@@ -296,7 +296,7 @@ Topology::Topology(const Options& options) : m_impl(std::make_unique<Impl>()) {
     if (from_xml) {
       // With libxml2, hwloc parses the file here rather than at set-up: one message for both paths.
       throw InputError(fmt::format("topology file {}: not a valid hwloc XML topology (hwloc could not load it: {})",
-                                   *options.xml_path, errno_text(err)));
+                                   *m_impl->xml_path, errno_text(err)));
     }
     throw SystemError(fmt::format("hwloc could not discover this system's topology: {}", errno_text(err)));
   }
