@@ -38,6 +38,7 @@ Exit status:
   0  success
   1  a measurement failed (its reason is in the report)
   2  usage or input error (a one-line message says what was wrong)
+  3  internal error in probe (please report it with the message)
 
 CPU kernels: fma.fp64 fma.fp32 fma.fp16 dot.bf16 dot.int8 amx.bf16 amx.int8 amx.fp16 mem.read mem.write
              mem.write.nt mem.copy mem.copy.nt mem.triad mem.triad.nt   (globs allowed: --kernels 'fma.*,mem.triad*')
@@ -206,6 +207,8 @@ int run(const Options& o, const std::string& command, const char* argv0) {
   if (o.format != "text" && o.format != "json") {
     throw InputError(fmt::format("--format: '{}' is not one of text, json", o.format));
   }
+  // Every output path is checked before anything is read or measured.
+  if (!o.json_file.empty()) report::check_writable(o.json_file, "--json");
   if (o.rules_command) return run_rules(o);
   if (o.classify_command) return run_classify(o);
   if (o.describe_cpu_command) return run_describe_cpu(o);
@@ -456,7 +459,10 @@ int run_cli(int argc, char** argv) {
     return kExitUsage;
   } catch (const std::exception& e) {
     std::cerr << "probe: internal error: " << e.what() << "\n";
-    return kExitMeasurementFailed;
+    return kExitInternal;
+  } catch (...) {
+    std::cerr << "probe: internal error: unknown exception\n";
+    return kExitInternal;
   }
 }
 

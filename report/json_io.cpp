@@ -483,4 +483,19 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
   }
 }
 
+void check_writable(const std::filesystem::path& path, std::string_view flag) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw InputError(fmt::format("{} {}: is a folder, not a file", flag, path.string()));
+  }
+  // The same temporary file the final write makes, made and removed now: a typo in the folder is found in a
+  // second, not after a run of many minutes.
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  std::string tmpl = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
+  const int fd = mkstemp(tmpl.data());
+  if (fd < 0) throw InputError(fmt::format("{} {}: cannot write: {}", flag, path.string(), std::strerror(errno)));
+  ::close(fd);
+  ::unlink(tmpl.c_str());
+}
+
 }  // namespace probe::report

@@ -26,4 +26,8 @@ namespace probe::report {
 // Throws InputError naming the path when it cannot be written.
 void write_file_atomically(const std::filesystem::path& path, std::string_view content);
 
+// Checks, before anything is measured, that write_file_atomically(path, …) can succeed: the folder exists and
+// takes a new file, and the path is not a folder. Throws InputError naming the path and `flag` otherwise.
+void check_writable(const std::filesystem::path& path, std::string_view flag);
+
 }  // namespace probe::report

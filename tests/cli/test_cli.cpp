@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -111,6 +112,9 @@ INSTANTIATE_TEST_SUITE_P(
                       UsageCase{"--kernels 'nothing.*'", "--kernels: 'nothing.*' matches no kernel"},
                       UsageCase{"--device gpu9", "--device: 'gpu9' matches no device"},
                       UsageCase{"--json /nonexistent/dir/r.json --kernels fma.fp64 --quick", "/nonexistent/dir/r.json"},
+                      UsageCase{"--json /tmp --list", "--json /tmp: is a folder, not a file"},
+                      UsageCase{"rules --json /nonexistent/dir/r.json", "--json /nonexistent/dir/r.json: cannot write"},
+                      UsageCase{"classify --chip 'H100 SXM' --json /nonexistent/r.json", "--json /nonexistent/r.json"},
                       UsageCase{"--topology /nonexistent/topo.xml --list", "/nonexistent/topo.xml"},
                       UsageCase{"--topology " PROBE_MALFORMED_XML " --list", "malformed.xml"},
                       UsageCase{"--json", "--json"}, UsageCase{"extra", "extra"},
@@ -135,6 +139,24 @@ INSTANTIATE_TEST_SUITE_P(
       }
       return std::to_string(info.index) + "_" + name;
     });
+
+TEST(Cli, HelpStatesEveryExitStatus) {
+  const Result r = probe("--help");
+  for (const char* s : {"0  success", "1  a measurement failed", "2  usage or input error", "3  internal error"}) {
+    EXPECT_NE(r.out.find(s), std::string::npos) << s;
+  }
+}
+
+// A thorough run of every memory kernel takes minutes; an unwritable --json must stop it before the first one.
+TEST(Cli, UnwritableJsonIsRefusedBeforeAnythingIsMeasured) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Result r = probe("--no-plugins --thorough --kernels 'mem.*' --json /nonexistent/dir/r.json");
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("--json /nonexistent/dir/r.json: cannot write"), std::string::npos) << r.err;
+  EXPECT_LT(s, 20.0) << "the memory kernels were measured before the output path was checked";
+  EXPECT_TRUE(r.out.empty());
+}
 
 TEST(Cli, NoPluginsWithPluginDirIsAUsageError) {
   const Result r = probe("--no-plugins --plugin-dir /tmp");
