@@ -11,6 +11,7 @@
 #include <set>
 
 #include "assessment.hpp"
+#include "cli_values.hpp"
 #include "cpu_backend.hpp"
 #include "cpu_description.hpp"
 #include "interrupt.hpp"
@@ -152,24 +153,26 @@ int run_describe_cpu(const Options& o) {
   return kExitOk;
 }
 
-std::uint64_t parse_size(const std::string& s) {
-  std::size_t pos = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &pos);
-  } catch (...) {
-    throw InputError(fmt::format("--mem-size: '{}' is not a size (examples: 512M, 2G, 1073741824)", s));
-  }
-  std::string suffix = s.substr(pos);
-  double mult = 1;
-  if (suffix == "" || suffix == "B") mult = 1;
-  else if (suffix == "K" || suffix == "KiB") mult = 1024.0;
-  else if (suffix == "M" || suffix == "MiB") mult = 1024.0 * 1024;
-  else if (suffix == "G" || suffix == "GiB") mult = 1024.0 * 1024 * 1024;
-  else throw InputError(fmt::format("--mem-size: unknown suffix '{}' in '{}' (use K, M or G)", suffix, s));
-  const double bytes = v * mult;
-  if (!(bytes >= 1 << 20)) throw InputError(fmt::format("--mem-size: '{}' is below the minimum of 1M", s));
-  return static_cast<std::uint64_t>(bytes);
+// Limits of the numeric flags: far above any real value, low enough that no later arithmetic overflows.
+constexpr std::int64_t kMaxThreads = 1 << 16;  // threads per package
+constexpr double kMaxDieAreaMm2 = 1e5;         // a wafer-scale engine is 46,225 mm²
+
+// A CLI11 check from one of the strict parsers (cli_values.hpp), run before CLI11 converts the text: a value
+// the parser refuses is a usage error (exit 2) with the parser's message (CLI11 puts the flag in front).
+template <class Parse>
+CLI::Validator strict(std::string flag, std::string description, Parse parse) {
+  return CLI::Validator(
+      [flag = std::move(flag), parse](const std::string& v) -> std::string {
+        try {
+          parse(v);
+          return {};
+        } catch (const InputError& e) {
+          std::string_view msg = e.what();
+          if (msg.starts_with(flag + ": ")) msg.remove_prefix(flag.size() + 2);
+          return std::string(msg);
+        }
+      },
+      std::move(description));
 }
 
 bool matches_any(const std::vector<std::string>& patterns, const std::string& id) {
@@ -239,7 +242,10 @@ int run(const Options& o, const std::string& command, const char* argv0) {
   cpu::CpuOptions cpu_options;
   cpu_options.isa_cap = *isa;
   if (o.threads != 0) cpu_options.threads = o.threads;
-  if (!o.mem_size.empty()) cpu_options.array_bytes = parse_size(o.mem_size);
+  if (!o.mem_size.empty()) {
+    cpu_options.array_bytes = parse_size(o.mem_size, "--mem-size");
+    cpu::check_array_bytes(*cpu_options.array_bytes, cpu::available_memory_bytes());
+  }
 
   // From here a SIGINT/SIGTERM stops the measurement and still writes the report (exit 130/143).
   const InterruptHandling interrupts;
@@ -282,7 +288,12 @@ int run(const Options& o, const std::string& command, const char* argv0) {
                                                          : fmt::format("the {} budget", rep.budget)};
     std::vector<std::filesystem::path> dirs(o.plugin_dirs.begin(), o.plugin_dirs.end());
     for (auto& d : default_plugin_dirs(workers.exe)) dirs.push_back(std::move(d));
-    rep.plugins = scan_plugins(workers, dirs);
+    // A plugin may not take the name of a built-in backend (two "cpu0" devices would share one verdict).
+    std::vector<std::string> built_in;
+    for (const auto& b : backends) built_in.emplace_back(b.backend->name());
+    PluginScanResult scan = scan_plugins(workers, dirs, built_in);
+    rep.plugins = std::move(scan.records);
+    rep.plugin_folders = std::move(scan.folders);
     for (const auto& record : rep.plugins) {
       if (!record.loaded) continue;
       auto& remote = *remotes.emplace_back(std::make_unique<RemoteBackend>(workers, record.path, record.name));
@@ -459,9 +470,9 @@ int run_cli(int argc, char** argv) {
       ->type_name("ISA");
   app.add_option("--threads", o.threads, "CPU threads per package (default: one per core)")
       ->type_name("N")
-      ->check(CLI::Range(1, 1 << 20));
+      ->check(strict("--threads", "1 to 65536", [](std::string_view v) { (void)parse_count(v, "--threads", 1, kMaxThreads); }));
   app.add_option("--mem-size", o.mem_size,
-                 "Bytes per array for the CPU memory kernels (default: 4x the last-level caches, at least 64 MiB, at most 1/6 of available memory; e.g. 512M, 2G)")
+                 "Bytes per array for the CPU memory kernels (default: 4x the last-level caches, at least 64 MiB, at most 1/6 of available memory; e.g. 512M, 2G; accepted: 1M to 256T)")
       ->type_name("SIZE");
   app.add_option("--plugin-dir", o.plugin_dirs, "Also look for backend plugins in DIR (repeatable)")->type_name("DIR");
   auto* noplug = app.add_flag("--no-plugins", o.no_plugins, "Load no backend plugins (the CPU backend is built in)");
@@ -490,20 +501,16 @@ int run_cli(int argc, char** argv) {
   app.add_option("--die-area", o.die_area,
                  "Applicable die area in mm² for performance density, where the chip database has none")
       ->type_name("MM2")
-      ->check(CLI::Validator(
-          [](const std::string& v) -> std::string {
-            try {
-              if (std::stod(v) > 0) return {};
-            } catch (...) {
-            }
-            return "'" + v + "' is not a positive number of mm²";
-          },
-          "MM2"));
+      ->check(strict("--die-area", "above 0, up to 100000", [](std::string_view v) {
+        if (parse_number(v, "--die-area", 0, kMaxDieAreaMm2) <= 0) {
+          throw InputError(fmt::format("--die-area: '{}' is not a positive number of mm²", v));
+        }
+      }));
   app.add_option("--derive-clock", o.derive_clock,
                  "Clock in MHz for the derived basis (default: the datasheet tensor-peak clock; e.g. 1980 for H100 "
                  "SXM at its maximum boost)")
       ->type_name("MHZ")
-      ->check(CLI::Range(1.0, 100000.0));
+      ->check(strict("--derive-clock", "1 to 100000", [](std::string_view v) { (void)parse_number(v, "--derive-clock", 1, 100000); }));
   app.add_option("--datacenter", o.datacenter, "Whether the device is designed or marketed for data centers (Note 2 "
                                                "to 3A090): yes or no")
       ->type_name("yes|no");

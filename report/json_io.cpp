@@ -9,6 +9,8 @@
 #include <fstream>
 
 #include "probe/error.hpp"
+#include "probe/input_file.hpp"
+#include "probe/json_text.hpp"
 
 namespace probe::report {
 namespace {
@@ -336,6 +338,12 @@ json plugin_to_json(const PluginRecord& p) {
 PluginRecord plugin_from(const Reader& p) {
   return PluginRecord{p.str("path"), p.str("name"), p.boolean("loaded"), p.str("reason")};
 }
+json folder_to_json(const PluginFolder& f) {
+  return {{"path", f.path}, {"found", f.found}, {"readable", f.readable}, {"reason", f.reason}};
+}
+PluginFolder folder_from(const Reader& f) {
+  return PluginFolder{f.str("path"), f.boolean("found"), f.boolean("readable"), f.str("reason")};
+}
 
 // A top-level object, for the readers of a report's parts.
 Reader top(const json& j, std::string_view source) {
@@ -366,6 +374,10 @@ nlohmann::json to_json(const PluginRecord& p) { return plugin_to_json(p); }
 PluginRecord plugin_record_from_json(const nlohmann::json& j, std::string_view source) {
   return plugin_from(top(j, source));
 }
+nlohmann::json to_json(const PluginFolder& f) { return folder_to_json(f); }
+PluginFolder plugin_folder_from_json(const nlohmann::json& j, std::string_view source) {
+  return folder_from(top(j, source));
+}
 
 nlohmann::json to_json(const Report& rep) {
   json j;
@@ -383,6 +395,9 @@ nlohmann::json to_json(const Report& rep) {
   json plugins = json::array();
   for (const auto& p : rep.plugins) plugins.push_back(plugin_to_json(p));
   j["plugins"] = plugins;
+  json folders = json::array();
+  for (const auto& f : rep.plugin_folders) folders.push_back(folder_to_json(f));
+  j["plugin_folders"] = folders;
   json devices = json::array();
   for (const auto& d : rep.devices) {
     json dj = device_info_to_json(d.info);
@@ -435,6 +450,8 @@ Report report_from_json(const nlohmann::json& j, std::string_view source) {
   rep.inventory = inventory_from(r.obj("inventory"));
   r.each("backends", [&](const Reader& b) { rep.backends.push_back(backend_from(b)); });
   r.each("plugins", [&](const Reader& p) { rep.plugins.push_back(plugin_from(p)); });
+  // Absent from reports written before the folders were recorded.
+  if (r.has("plugin_folders")) r.each("plugin_folders", [&](const Reader& f) { rep.plugin_folders.push_back(folder_from(f)); });
   r.each("devices", [&](const Reader& d) {
     DeviceReport dr;
     dr.info = device_info_from(d);
@@ -498,6 +515,14 @@ nlohmann::json to_json(const Report& report, const Assessment& assessment) {
 std::string to_json_text(const Report& report, const Assessment* assessment) {
   const json j = assessment ? to_json(report, *assessment) : to_json(report);
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+Report report_from_json_text(std::string_view text, std::string_view source) {
+  return report_from_json(parse_json_text(text, source), source);
+}
+
+Report read_report_file(const std::filesystem::path& path) {
+  return report_from_json_text(read_input_file(path), path.string());
 }
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view content) {

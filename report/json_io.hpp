@@ -16,6 +16,10 @@ namespace probe::report {
 [[nodiscard]] nlohmann::json to_json(const Report& report, const Assessment& assessment);
 // Throws InputError naming `source` and the field for anything that does not match the schema's shape.
 [[nodiscard]] Report report_from_json(const nlohmann::json& j, std::string_view source);
+// The same from the text of a recorded report, through the shared JSON parse step (bounded nesting; a syntax
+// error names `source`), and from a file through the shared bounded reader (probe/input_file.hpp).
+[[nodiscard]] Report report_from_json_text(std::string_view text, std::string_view source);
+[[nodiscard]] Report read_report_file(const std::filesystem::path& path);
 [[nodiscard]] std::string to_json_text(const Report& report, const Assessment* assessment = nullptr);
 
 // The parts of a report on their own, as the report writes them: what a worker process streams to the parent.
@@ -31,6 +35,8 @@ namespace probe::report {
 [[nodiscard]] BackendStatus backend_status_from_json(const nlohmann::json& j, std::string_view source);
 [[nodiscard]] nlohmann::json to_json(const PluginRecord& p);
 [[nodiscard]] PluginRecord plugin_record_from_json(const nlohmann::json& j, std::string_view source);
+[[nodiscard]] nlohmann::json to_json(const PluginFolder& f);
+[[nodiscard]] PluginFolder plugin_folder_from_json(const nlohmann::json& j, std::string_view source);
 
 // Writes atomically: a temporary file beside the target, renamed into place; nothing half-written is left.
 // Throws InputError naming the path when it cannot be written.

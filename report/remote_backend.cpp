@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <utility>
@@ -42,11 +43,14 @@ json parse_message(const std::string& line) {
 
 }  // namespace
 
-std::vector<PluginRecord> scan_plugins(const WorkerSettings& settings, const std::vector<std::filesystem::path>& dirs) {
-  std::vector<PluginRecord> records;
+PluginScanResult scan_plugins(const WorkerSettings& settings, const std::vector<std::filesystem::path>& dirs,
+                              const std::vector<std::string>& taken_names) {
+  PluginScanResult result;
+  auto& records = result.records;
   std::string why;
   try {
     std::vector<std::string> args = worker_args("scan");
+    args.push_back(fmt::format("{}", fmt::join(taken_names, ",")));
     for (const auto& d : dirs) args.push_back(d.string());
     ChildProcess child(settings.exe, args);
     const auto deadline = after(settings.kernel_timeout_s);
@@ -55,7 +59,11 @@ std::vector<PluginRecord> scan_plugins(const WorkerSettings& settings, const std
       switch (child.read_line(line, deadline, settings.stop)) {
         case ChildProcess::Read::line: {
           const json m = parse_message(line);
-          if (m["type"] == "done") return records;
+          if (m["type"] == "done") return result;
+          if (m["type"] == "folder") {
+            result.folders.push_back(report::plugin_folder_from_json(m.at("folder"), kSource));
+            break;
+          }
           if (m["type"] != "plugin") throw InputError(fmt::format("the worker sent an unexpected message: {:.200}", line));
           records.push_back(report::plugin_record_from_json(m.at("record"), kSource));
           break;
@@ -69,7 +77,7 @@ std::vector<PluginRecord> scan_plugins(const WorkerSettings& settings, const std
     why = e.what();
   }
   records.push_back(PluginRecord{"(plugin folders)", "scan", false, "plugin scan failed: " + why});
-  return records;
+  return result;
 }
 
 RemoteBackend::RemoteBackend(WorkerSettings settings, std::string plugin_path, std::string plugin_name)

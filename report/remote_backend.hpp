@@ -25,10 +25,17 @@ struct WorkerSettings {
   std::function<bool()> stop = [] { return false; };  // the run is interrupted: kill the worker, return
 };
 
-// The plugin records of a scan done in a worker (loading runs plugin code). A worker that crashes or hangs is one
-// refused record saying so.
-[[nodiscard]] std::vector<PluginRecord> scan_plugins(const WorkerSettings& settings,
-                                                     const std::vector<std::filesystem::path>& dirs);
+struct PluginScanResult {
+  std::vector<PluginRecord> records;  // one per candidate file, loaded or refused
+  std::vector<PluginFolder> folders;  // one per folder searched, in search order
+};
+
+// The plugin records and folders of a scan done in a worker (loading runs plugin code). A plugin whose backend
+// name is already loaded or in `taken_names` (the built-in backends) is refused. A worker that crashes or hangs
+// is one refused record saying so.
+[[nodiscard]] PluginScanResult scan_plugins(const WorkerSettings& settings,
+                                            const std::vector<std::filesystem::path>& dirs,
+                                            const std::vector<std::string>& taken_names);
 
 struct RemoteDevice {
   DeviceInfo info;

@@ -55,6 +55,7 @@ struct Report {
   Inventory inventory;
   std::vector<BackendStatus> backends;
   std::vector<PluginRecord> plugins;
+  std::vector<PluginFolder> plugin_folders;  // every folder searched for plugins, found/readable or not
   std::vector<DeviceReport> devices;
   std::vector<UnmeasuredDevice> unmeasured;
   std::vector<Convention> conventions;

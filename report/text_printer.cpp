@@ -75,6 +75,17 @@ void backends_section(std::string& out, const Report& r) {
   for (const auto& p : r.plugins) {
     if (!p.loaded) out += fmt::format("  plugin  {} not loaded: {}\n", p.path, p.reason);
   }
+  // A folder that exists but cannot be listed hides its plugins: say so. Missing folders are normal.
+  for (const auto& f : r.plugin_folders) {
+    if (f.found && !f.readable) out += fmt::format("  plugin folder {} not searched: {}\n", f.path, f.reason);
+  }
+  if (!r.plugin_folders.empty()) {
+    std::vector<std::string> searched;
+    for (const auto& f : r.plugin_folders) {
+      searched.push_back(f.readable ? f.path : fmt::format("{} ({})", f.path, f.found ? "unreadable" : "not found"));
+    }
+    out += fmt::format("  plugin folders searched: {}\n", fmt::join(searched, ", "));
+  }
   if (r.watchdog) {
     out += fmt::format("  watchdog: plugins run in worker processes; a kernel is stopped after {:g} s ({})\n",
                        r.watchdog->kernel_timeout_s, r.watchdog->source);

@@ -68,8 +68,9 @@ std::optional<Budget> budget_from_string(std::string_view s) {
   return std::nullopt;
 }
 
-int scan(Channel& ch, const std::vector<std::filesystem::path>& dirs) {
-  const PluginScan found = load_plugins(dirs);
+int scan(Channel& ch, const std::vector<std::filesystem::path>& dirs, const std::vector<std::string>& taken_names) {
+  const PluginScan found = load_plugins(dirs, taken_names);
+  for (const auto& f : found.folders) ch.send({{"type", "folder"}, {"folder", report::to_json(f)}});
   for (const auto& r : found.records) ch.send({{"type", "plugin"}, {"record", report::to_json(r)}});
   ch.send({{"type", "done"}});
   return 0;
@@ -135,7 +136,7 @@ int serve_backend(Channel& ch, const std::filesystem::path& file) {
 }  // namespace
 
 int run_worker(int argc, char** argv) {
-  if (argc < 4 || (std::string_view(argv[2]) == "backend" && argc < 5)) {
+  if (argc < 5) {
     std::fprintf(stderr, "probe: %s is internal: probe starts its own workers\n", kWorkerFlag.data());
     return 2;
   }
@@ -147,9 +148,16 @@ int run_worker(int argc, char** argv) {
   Channel ch;
   try {
     if (mode == "scan") {
+      // argv[4]: the backend names already taken (comma-separated, may be empty); then the folders.
+      std::vector<std::string> taken;
+      for (std::string_view rest = argv[4]; !rest.empty();) {
+        const auto comma = rest.find(',');
+        if (comma != 0) taken.emplace_back(rest.substr(0, comma));
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      }
       std::vector<std::filesystem::path> dirs;
-      for (int i = 4; i < argc; ++i) dirs.emplace_back(argv[i]);
-      return scan(ch, dirs);
+      for (int i = 5; i < argc; ++i) dirs.emplace_back(argv[i]);
+      return scan(ch, dirs, taken);
     }
     if (mode == "backend") return serve_backend(ch, argv[4]);
     std::fprintf(stderr, "probe worker: unknown mode '%s'\n", mode.c_str());

@@ -144,28 +144,57 @@ LoadedBackend load_plugin(const fs::path& file) {
   }
 }
 
-PluginScan load_plugins(const std::vector<fs::path>& dirs) {
+namespace {
+
+// Finds out whether `dir` exists and can be listed; fills `candidates` with its plugin files when it can.
+PluginFolder scan_folder(const fs::path& dir, std::vector<fs::path>& candidates) {
+  PluginFolder folder{dir.string(), false, false, {}};
+  std::error_code ec;
+  const fs::file_status st = fs::status(dir, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory) {
+    // EACCES on a parent: the folder may well exist, and its plugins would vanish without a word.
+    folder.found = true;
+    folder.reason = fmt::format("cannot look up: {}", ec.message());
+    return folder;
+  }
+  if (ec || !fs::exists(st)) {
+    folder.reason = "not found";
+    return folder;
+  }
+  folder.found = true;
+  if (!fs::is_directory(st)) {
+    folder.reason = "not a folder";
+    return folder;
+  }
+  fs::directory_iterator it(dir, ec);
+  const fs::directory_iterator end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const fs::path& p = it->path();
+    if (!is_plugin_name(p.filename().string())) continue;
+    std::error_code type_ec;
+    if (!it->is_regular_file(type_ec)) continue;  // follows links; folders and broken links are skipped
+    candidates.push_back(p);
+  }
+  if (ec) {
+    folder.reason = fmt::format("cannot list: {}", ec.message());
+    candidates.clear();  // a partial listing would load an arbitrary subset
+    return folder;
+  }
+  folder.readable = true;
+  return folder;
+}
+
+}  // namespace
+
+PluginScan load_plugins(const std::vector<fs::path>& dirs, const std::vector<std::string>& taken_names) {
   PluginScan scan;
   try {
     std::map<std::string, std::string> first_by_name;  // file name → the path that won
+    std::map<std::string, std::string> backend_by_name;  // backend name → where it came from
+    for (const auto& n : taken_names) backend_by_name.try_emplace(n, "the built-in backend");
     for (const fs::path& dir : dirs) {
-      std::error_code ec;
-      if (!fs::is_directory(dir, ec)) continue;  // missing folders are normal (no install, no build tree)
-
       std::vector<fs::path> candidates;
-      fs::directory_iterator it(dir, ec);
-      const fs::directory_iterator end;
-      for (; !ec && it != end; it.increment(ec)) {
-        const fs::path& p = it->path();
-        if (!is_plugin_name(p.filename().string())) continue;
-        std::error_code type_ec;
-        if (!it->is_regular_file(type_ec)) continue;  // follows links; folders and broken links are skipped
-        candidates.push_back(p);
-      }
-      if (ec) {
-        scan.records.push_back(PluginRecord{dir.string(), dir.filename().string(), false,
-                                            fmt::format("cannot list plugin folder: {}", ec.message())});
-      }
+      scan.folders.push_back(scan_folder(dir, candidates));
       std::sort(candidates.begin(), candidates.end(),
                 [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
 
@@ -177,6 +206,15 @@ PluginScan load_plugins(const std::vector<fs::path>& dirs) {
           continue;
         }
         LoadedBackend loaded = load_plugin(file);
+        if (loaded.record.loaded) {
+          if (auto [first, inserted] = backend_by_name.try_emplace(loaded.record.name, file.string()); !inserted) {
+            // Its backend is destroyed here (the module stays mapped, as for every module that created one).
+            loaded.backend.reset();
+            loaded.record.loaded = false;
+            loaded.record.reason =
+                fmt::format("backend '{}' is already loaded from {}", loaded.record.name, first->second);
+          }
+        }
         scan.records.push_back(loaded.record);
         if (loaded.record.loaded) scan.backends.push_back(std::move(loaded));
       }
@@ -190,18 +228,21 @@ PluginScan load_plugins(const std::vector<fs::path>& dirs) {
   return scan;
 }
 
+std::vector<fs::path> split_search_path(std::string_view text) {
+  std::vector<fs::path> dirs;
+  while (!text.empty()) {
+    const auto colon = text.find(':');
+    const std::string_view entry = text.substr(0, colon);
+    if (!entry.empty()) dirs.push_back(fs::path(entry).lexically_normal());
+    if (colon == std::string_view::npos) break;
+    text.remove_prefix(colon + 1);
+  }
+  return dirs;
+}
+
 std::vector<fs::path> default_plugin_dirs(const fs::path& exe) {
   std::vector<fs::path> dirs;
-  if (const char* env = std::getenv("PROBE_PLUGIN_PATH"); env != nullptr) {
-    std::string_view rest(env);
-    while (!rest.empty()) {
-      const auto colon = rest.find(':');
-      const std::string_view entry = rest.substr(0, colon);
-      if (!entry.empty()) dirs.push_back(fs::path(entry).lexically_normal());
-      if (colon == std::string_view::npos) break;
-      rest.remove_prefix(colon + 1);
-    }
-  }
+  if (const char* env = std::getenv("PROBE_PLUGIN_PATH"); env != nullptr) dirs = split_search_path(env);
   const fs::path bin = exe.parent_path();
   dirs.push_back((bin / ".." / "lib" / "probe" / "plugins").lexically_normal());
   dirs.push_back((bin / "lib" / "probe" / "plugins").lexically_normal());

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <string_view>
 #include <system_error>
@@ -23,6 +24,7 @@
 #include <fmt/format.h>
 
 #include "probe/error.hpp"
+#include "probe/input_file.hpp"
 
 namespace probe {
 namespace {
@@ -253,8 +255,8 @@ struct Topology::Impl {
 };
 
 Topology::Topology(const Options& options) : m_impl(std::make_unique<Impl>()) {
-  m_impl->xml_path = options.xml_path;
-  const bool from_xml = options.xml_path.has_value();
+  const bool from_xml = options.xml_path.has_value() || options.xml_text.has_value();
+  if (from_xml) m_impl->xml_path = options.xml_path.value_or("(XML text)");
 
   hwloc_topology_t raw = nullptr;
   if (hwloc_topology_init(&raw) != 0) {
@@ -269,18 +271,16 @@ Topology::Topology(const Options& options) : m_impl(std::make_unique<Impl>()) {
   }
 
   if (from_xml) {
-    const std::string& path = *options.xml_path;
-    // Say plainly what is wrong with the file before hwloc's XML parser gives a bare -1.
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {
-      throw InputError(fmt::format("topology file {}: is a directory, not an hwloc XML file", path));
+    const std::string& path = *m_impl->xml_path;
+    // Read through the shared bounded reader (regular files under the size limit only), then hand hwloc the
+    // bytes: hwloc would read a FIFO or /dev/zero until memory ran out.
+    const std::string xml = options.xml_text ? *options.xml_text : read_input_file(path);
+    if (xml.empty()) throw InputError(fmt::format("topology file {}: empty, not an hwloc XML topology", path));
+    if (xml.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+      throw InputError(fmt::format("topology file {}: too large for hwloc", path));
     }
-    if (std::FILE* f = std::fopen(path.c_str(), "rb"); f == nullptr) {
-      throw InputError(fmt::format("topology file {}: cannot read: {}", path, errno_text(errno)));
-    } else {
-      std::fclose(f);
-    }
-    if (hwloc_topology_set_xml(raw, path.c_str()) != 0) {
+    // hwloc's buffer length counts the terminating NUL, which std::string keeps after its data.
+    if (hwloc_topology_set_xmlbuffer(raw, xml.c_str(), static_cast<int>(xml.size()) + 1) != 0) {
       // hwloc says no more than EINVAL here; anything else (ENOMEM) is worth repeating.
       const int err = errno;
       std::string message = fmt::format("topology file {}: not a valid hwloc XML topology", path);
@@ -296,7 +296,7 @@ Topology::Topology(const Options& options) : m_impl(std::make_unique<Impl>()) {
     if (from_xml) {
       // With libxml2, hwloc parses the file here rather than at set-up: one message for both paths.
       throw InputError(fmt::format("topology file {}: not a valid hwloc XML topology (hwloc could not load it: {})",
-                                   *options.xml_path, errno_text(err)));
+                                   *m_impl->xml_path, errno_text(err)));
     }
     throw SystemError(fmt::format("hwloc could not discover this system's topology: {}", errno_text(err)));
   }

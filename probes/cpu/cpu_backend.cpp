@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -95,8 +96,7 @@ struct ArrayBlock {
 std::pair<std::uint64_t, std::string> choose_array_bytes(std::optional<std::uint64_t> given, std::uint64_t llc_total) {
   if (given) return {*given, fmt::format("{} per array (--mem-size)", human_bytes(*given))};
   const std::uint64_t stream = std::max<std::uint64_t>(4 * llc_total, 64ull << 20);
-  const long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-  const std::uint64_t available = pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : 0;
+  const std::uint64_t available = available_memory_bytes();
   const std::uint64_t cap = available / 6;  // three arrays ≤ half of it
   if (available > 0 && stream > cap) {
     return {cap, fmt::format("{} per array: capped at 1/6 of the {} of memory available (STREAM's 4 × LLC {} would "
@@ -502,6 +502,11 @@ class CpuDevice final : public Device {
   const std::vector<std::unique_ptr<StreamSlice>>& stream_slices(WorkerPool& p) {
     if (m_slices.empty()) {
       const std::size_t per_array = static_cast<std::size_t>(m_array_bytes) / 4096 * 4096;
+      // --mem-size is bounded (cli_values.hpp) and checked against memory (check_array_bytes); this guards the
+      // multiplication for any other caller, since a wrapped size would make the kernels write past the block.
+      if (per_array == 0 || per_array > (std::numeric_limits<std::size_t>::max() - (std::size_t{2} << 20)) / 3) {
+        throw SystemError(fmt::format("array size {} bytes is not usable for the memory kernels", m_array_bytes));
+      }
       m_block = std::make_unique<ArrayBlock>(3 * per_array);
       auto* base = static_cast<char*>(m_block->base);
       const StreamArrays arrays{reinterpret_cast<double*>(base), reinterpret_cast<double*>(base + per_array),
@@ -589,6 +594,26 @@ class CpuBackend final : public Backend {
 };
 
 }  // namespace
+
+std::uint64_t available_memory_bytes() noexcept {
+  const long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return 0;
+  const auto p = static_cast<std::uint64_t>(pages), size = static_cast<std::uint64_t>(page);
+  return p > std::numeric_limits<std::uint64_t>::max() / size ? std::numeric_limits<std::uint64_t>::max() : p * size;
+}
+
+void check_array_bytes(std::uint64_t array_bytes, std::uint64_t available_bytes) {
+  constexpr std::uint64_t kArrays = 3;
+  if (array_bytes > std::numeric_limits<std::uint64_t>::max() / kArrays ||
+      array_bytes > std::numeric_limits<std::size_t>::max() / kArrays) {
+    throw InputError(fmt::format("--mem-size: {} bytes per array cannot be allocated three times", array_bytes));
+  }
+  if (available_bytes > 0 && kArrays * array_bytes > available_bytes) {
+    throw InputError(fmt::format("--mem-size: three arrays of {} need {}, more than the {} of memory available",
+                                 human_bytes(array_bytes), human_bytes(kArrays * array_bytes),
+                                 human_bytes(available_bytes)));
+  }
+}
 
 const std::vector<KernelSpec>& cpu_kernel_specs() {
   static const std::vector<KernelSpec> specs{

@@ -30,6 +30,13 @@ struct CpuDescription;
 [[nodiscard]] std::unique_ptr<Backend> make_described_cpu_backend(const CpuDescription& description,
                                                                   std::string file, CpuOptions options);
 
+// The memory kernels allocate three arrays of `array_bytes` each. Throws InputError naming --mem-size when
+// they would not fit in `available_bytes` (0: unknown, then only the arithmetic is checked), so a size too
+// large for this machine is refused before anything runs rather than failing (or worse) in an allocation.
+void check_array_bytes(std::uint64_t array_bytes, std::uint64_t available_bytes);
+// Memory available now (sysconf _SC_AVPHYS_PAGES × page size); 0 when the system does not say.
+[[nodiscard]] std::uint64_t available_memory_bytes() noexcept;
+
 // The kernel specs every CPU device lists, in report order.
 [[nodiscard]] const std::vector<KernelSpec>& cpu_kernel_specs();
 

@@ -2,12 +2,11 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "probe/error.hpp"
+#include "probe/input_file.hpp"
 #include "json_object.hpp"
 
 namespace probe::cpu {
@@ -131,11 +130,7 @@ CpuDescription parse_cpu_description(std::string_view text, std::string_view fil
 }
 
 CpuDescription load_cpu_description(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(fmt::format("{}: cannot open the CPU description", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_cpu_description(ss.str(), path);
+  return parse_cpu_description(read_input_file(path), path);
 }
 
 std::string to_json_text(const CpuDescription& d) {

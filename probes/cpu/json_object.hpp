@@ -7,16 +7,13 @@
 #include <string_view>
 
 #include "probe/error.hpp"
+#include "probe/json_text.hpp"
 
 namespace probe::cpu {
 
 [[nodiscard]] inline nlohmann::json parse_json_object(std::string_view text, std::string_view file) {
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(fmt::format("{}: not valid JSON: {}", file, e.what()));
-  }
+  // The shared parse step: bounded nesting, syntax errors naming the file.
+  const nlohmann::json doc = parse_json_text(text, file);
   if (!doc.is_object()) throw InputError(fmt::format("{}: expected a JSON object at the top", file));
   return doc;
 }

@@ -6,12 +6,17 @@
 #include <latch>
 #include <fmt/format.h>
 
+#include "probe/error.hpp"
+
 namespace probe::cpu {
 
-WorkerPool::WorkerPool(const Topology& topology, std::vector<int> pus)
+WorkerPool::WorkerPool(const Topology& topology, std::vector<int> pus, const ThreadStarter& start_thread)
     : m_pus(std::move(pus)), m_bind_slots(m_pus.size()), m_ready(static_cast<std::ptrdiff_t>(m_pus.size())) {
+  // Reserved first: a push_back that threw after its thread had started would leave a joinable std::thread
+  // to be destroyed, which is std::terminate.
+  m_threads.reserve(m_pus.size());
   for (std::size_t i = 0; i < m_pus.size(); ++i) {
-    m_threads.emplace_back([this, i, &topology] {
+    std::function<void()> body = [this, i, &topology] {
       try {
         topology.bind_current_thread(m_pus[i]);
       } catch (const std::exception& e) {
@@ -20,7 +25,14 @@ WorkerPool::WorkerPool(const Topology& topology, std::vector<int> pus)
       // The latch is a member: a worker may still be inside count_down() after the constructor has returned.
       m_ready.count_down();
       loop(static_cast<int>(i));
-    });
+    };
+    try {
+      m_threads.push_back(start_thread ? start_thread(std::move(body)) : std::thread(std::move(body)));
+    } catch (const std::exception& e) {
+      // A pids cgroup or RLIMIT_NPROC: the destructor will not run, so the started workers are stopped here.
+      stop_and_join();
+      throw SystemError(fmt::format("cannot start worker thread {} of {}: {}", i + 1, m_pus.size(), e.what()));
+    }
   }
   m_ready.wait();
   for (const auto& e : m_bind_slots) {
@@ -28,13 +40,17 @@ WorkerPool::WorkerPool(const Topology& topology, std::vector<int> pus)
   }
 }
 
-WorkerPool::~WorkerPool() {
+WorkerPool::~WorkerPool() { stop_and_join(); }
+
+void WorkerPool::stop_and_join() noexcept {
   {
     std::lock_guard lock(m_mutex);
     m_stop = true;
   }
   m_wake.notify_all();
-  for (auto& t : m_threads) t.join();
+  for (auto& t : m_threads) {
+    if (t.joinable()) t.join();
+  }
 }
 
 void WorkerPool::loop(int index) {

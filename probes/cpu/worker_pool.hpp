@@ -16,8 +16,14 @@ namespace probe::cpu {
 
 class WorkerPool {
  public:
+  // Starts one thread running `body`. The default is std::thread; tests pass one that fails as a cgroup pids
+  // limit makes std::thread fail (std::system_error, EAGAIN).
+  using ThreadStarter = std::function<std::thread(std::function<void()> body)>;
+
   // One worker per PU (OS index). Binding failures are recorded, not fatal: the figures are then unpinned.
-  WorkerPool(const Topology& topology, std::vector<int> pus);
+  // A worker that cannot be started is: the workers already started are stopped and joined, and SystemError
+  // says which thread failed and why (the measurement then fails with that reason; never std::terminate).
+  WorkerPool(const Topology& topology, std::vector<int> pus, const ThreadStarter& start_thread = {});
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -37,6 +43,7 @@ class WorkerPool {
 
  private:
   void loop(int index);
+  void stop_and_join() noexcept;
 
   std::vector<int> m_pus;
   std::vector<std::string> m_bind_slots;  // one per worker, written before the latch

@@ -2,8 +2,6 @@
 // Typed reads from a parsed data file, each failure an InputError naming the file, the entry and the field.
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "probe/error.hpp"
+#include "probe/input_file.hpp"
+#include "probe/json_text.hpp"
 
 namespace probe::rules::detail {
 
@@ -53,14 +53,8 @@ struct Where {
   }
 }
 
-inline json parse_text(std::string_view text, const std::string& file) {
-  try {
-    return json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    // nlohmann's message carries the byte offset and what it expected.
-    throw InputError(fmt::format("{}: not valid JSON: {}", file, e.what()));
-  }
-}
+// Bounded nesting and a syntax error naming the file: the one JSON parse step every reader shares.
+inline json parse_text(std::string_view text, const std::string& file) { return parse_json_text(text, file); }
 
 inline const json& require(const json& obj, std::string_view key, const Where& w) {
   if (!obj.is_object()) w.fail(fmt::format("expected an object, found {}", type_name(obj)));
@@ -116,13 +110,7 @@ inline double req_number(const json& obj, std::string_view key, const Where& w) 
   return as_number(require(obj, key, w), w.at(key));
 }
 
-inline std::string read_file_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot open for reading", path.string()));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw InputError(fmt::format("{}: read error", path.string()));
-  return ss.str();
-}
+// Regular files of at most kMaxInputFileBytes only (probe/input_file.hpp).
+inline std::string read_file_text(const std::filesystem::path& path) { return read_input_file(path); }
 
 }  // namespace probe::rules::detail

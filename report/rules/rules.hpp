@@ -295,6 +295,10 @@ enum class RuleStatus : std::uint8_t { in_force, superseded, rescinded };
 enum class CompareOp : std::uint8_t { ge, gt, lt, le, eq };
 [[nodiscard]] std::string_view to_string(CompareOp op) noexcept;  // ">=", ">", "<", "<=", "=="
 
+// Deepest condition tree a rules file may hold (all_of / any_of / not levels, the leaf included). The deepest
+// in data/rules is 4; reading, evaluating and rendering are recursive, so the bound keeps the stack safe.
+inline constexpr int kMaxConditionDepth = 16;
+
 // A condition tree: all_of / any_of / not over metric comparisons and references to earlier clauses.
 struct Condition {
   enum class Kind : std::uint8_t { all_of, any_of, negation, compare, clause } kind = Kind::compare;

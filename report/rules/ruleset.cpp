@@ -83,8 +83,13 @@ struct RulesetReader {
     if (!rs.sources.contains(key)) w.fail(fmt::format("unknown source key '{}' (not in the file's sources table)", key));
   }
 
-  // `known` holds the ids of the clauses defined before this one: a condition may only look back.
-  Condition condition(const json& j, const Where& w, const std::set<std::string>& known) const {
+  // `known` holds the ids of the clauses defined before this one: a condition may only look back. `depth` counts
+  // the enclosing all_of/any_of/not: the reader, the evaluator and the renderer all recurse, so nesting is
+  // bounded here whatever the JSON nesting limit allows.
+  Condition condition(const json& j, const Where& w, const std::set<std::string>& known, int depth = 1) const {
+    if (depth > kMaxConditionDepth) {
+      w.fail(fmt::format("conditions nested deeper than {} levels", kMaxConditionDepth));
+    }
     detail::as_object(j, w);
     static constexpr std::array<std::string_view, 5> kForms = {"all_of", "any_of", "not", "metric", "clause"};
     int forms = 0;
@@ -97,10 +102,10 @@ struct RulesetReader {
       c.kind = all ? Condition::Kind::all_of : Condition::Kind::any_of;
       const json& arr = detail::as_array(j.at(key), w.at(key));
       if (arr.empty()) w.at(key).fail("empty list");
-      for (std::size_t i = 0; i < arr.size(); ++i) c.children.push_back(condition(arr[i], w.at(fmt::format("{}[{}]", key, i)), known));
+      for (std::size_t i = 0; i < arr.size(); ++i) c.children.push_back(condition(arr[i], w.at(fmt::format("{}[{}]", key, i)), known, depth + 1));
     } else if (j.contains("not")) {
       c.kind = Condition::Kind::negation;
-      c.children.push_back(condition(j.at("not"), w.at("not"), known));
+      c.children.push_back(condition(j.at("not"), w.at("not"), known, depth + 1));
     } else if (j.contains("clause")) {
       c.kind = Condition::Kind::clause;
       c.clause_id = detail::as_string(j.at("clause"), w.at("clause"));

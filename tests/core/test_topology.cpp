@@ -19,7 +19,7 @@ using probe::Topology;
 std::string fixture(const char* name) { return std::string(PROBE_TEST_DATA_DIR) + "/" + name; }
 
 Inventory xml_inventory(const char* name) {
-  const Topology topo(Topology::Options{fixture(name)});
+  const Topology topo(Topology::Options{fixture(name), {}});
   return topo.inventory();
 }
 
@@ -223,7 +223,7 @@ TEST(XmlTopology, ListsTheBmcDisplayControllerNextToTheH100) {
 }
 
 TEST(XmlTopology, CannotBindThreads) {
-  const Topology topo(Topology::Options{fixture("two_socket_gpu_node.xml")});
+  const Topology topo(Topology::Options{fixture("two_socket_gpu_node.xml"), {}});
   EXPECT_FALSE(topo.is_this_system());
   try {
     topo.bind_current_thread(0);
@@ -253,7 +253,7 @@ TEST(XmlTopology, WithoutPackagesTheMachineIsOnePackage) {
 // The message names the file and says what is wrong with it.
 void expect_input_error(const std::string& path, const std::string& what_is_wrong) {
   try {
-    const Topology topo(Topology::Options{path});
+    const Topology topo(Topology::Options{path, {}});
     FAIL() << "expected InputError for " << path;
   } catch (const probe::InputError& e) {
     const std::string message = e.what();
@@ -270,7 +270,7 @@ TEST(XmlTopology, MissingFileIsAnInputError) {
   expect_input_error(fixture("no_such_file.xml"), "No such file or directory");
 }
 
-TEST(XmlTopology, FolderIsAnInputError) { expect_input_error(PROBE_TEST_DATA_DIR, "is a directory"); }
+TEST(XmlTopology, FolderIsAnInputError) { expect_input_error(PROBE_TEST_DATA_DIR, "not a regular file"); }
 
 TEST(XmlTopology, NonXmlFileIsAnInputError) {
   // Exists and is readable, but is not XML at all.

@@ -67,6 +67,8 @@ class Topology {
  public:
   struct Options {
     std::optional<std::string> xml_path;  // load an exported topology instead of this machine (tests, replays)
+    // The exported XML itself instead of a file (fuzzing, in-memory replays); xml_path, when also set, names it.
+    std::optional<std::string> xml_text;
   };
   // Throws InputError for an unreadable or malformed XML file (naming the file), SystemError otherwise.
   explicit Topology(const Options& options = {});

@@ -1,0 +1,26 @@
+#pragma once
+// The shared first step of every JSON reader: bounded nesting (check_json_depth), then nlohmann's parser, a
+// syntax error becoming an InputError naming the file. Header-only: the readers link nlohmann_json already,
+// the contract does not.
+#include <string_view>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "probe/error.hpp"
+#include "probe/input_file.hpp"
+
+namespace probe {
+
+template <class Json = nlohmann::json>
+[[nodiscard]] Json parse_json_text(std::string_view text, std::string_view file) {
+  check_json_depth(text, file);
+  try {
+    return Json::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    // nlohmann's message carries the byte offset and what it expected.
+    throw InputError(fmt::format("{}: not valid JSON: {}", file, e.what()));
+  }
+}
+
+}  // namespace probe
