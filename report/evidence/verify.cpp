@@ -86,7 +86,9 @@ void check_subjects(const json& statement, const VerifyOptions& o, VerifyOutcome
       c.detail = got == want ? fmt::format("sha256 {}", short_hex(got))
                              : fmt::format("sha256 differs: signed {}, file {}", short_hex(want), short_hex(got));
     } else if (name.starts_with(kEmbeddedPrefix)) {
-      c.detail = fmt::format("compiled into the probe that ran (covered by its binary's digest), sha256 {}", short_hex(want));
+      c.detail = role == "schema"
+                     ? fmt::format("built with this schema, sha256 {}", short_hex(want))
+                     : fmt::format("built in: covered by the binary's digest, sha256 {}", short_hex(want));
     } else if (!name.starts_with("/") || !std::filesystem::is_regular_file(name, ec)) {
       c.detail = fmt::format("not on this machine ({}), sha256 {}", role, short_hex(want));
     } else {
