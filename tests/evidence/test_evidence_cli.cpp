@@ -61,6 +61,15 @@ fs::path keyed(const std::string& name) {
   return d;
 }
 
+// The statement validates against data/schema/statement.schema.json (python3-jsonschema, as for reports).
+int validate_statement(const fs::path& envelope) {
+  const fs::path out = envelope.string() + ".statement.json";
+  const std::string py = "import base64,json; open('" + out.string() + "','wb').write(base64.b64decode(json.load(open('" +
+                         envelope.string() + "'))['payload']))";
+  if (run("python3 -c \"" + py + "\"").status != 0) return -1;
+  return run(std::string(PROBE_PYTHON3) + " " + PROBE_VALIDATOR + " " + PROBE_STATEMENT_SCHEMA + " " + out.string()).status;
+}
+
 json statement_of(const fs::path& envelope) {
   const json env = json::parse(slurp(envelope));
   // base64 by hand would be a second decoder to trust: python's is the independent one.
@@ -114,6 +123,7 @@ TEST(EvidenceCli, SignVerifyFlipAByteAndVerifyFails) {
   }
   EXPECT_EQ(s["predicate"]["challenge"], "5eed0001");
   EXPECT_TRUE(s["predicate"]["host"].contains("machine_id"));
+  EXPECT_EQ(validate_statement(envelope), 0);
 
   // One byte of the report flipped: verify fails naming the report.
   const std::string original = slurp(report);
@@ -153,6 +163,17 @@ TEST(EvidenceCli, SignVerifyFlipAByteAndVerifyFails) {
   expect_one_line_naming(probe("verify " + (d / "text.intoto.json").string() + key), "text.intoto.json");
   expect_one_line_naming(probe("verify " + (d / "none.intoto.json").string() + key), "none.intoto.json");
   expect_one_line_naming(probe("verify " + envelope.string() + " --key " + report.string()), report.string());
+}
+
+TEST(EvidenceCli, HelpListsTheSigningCommandsAndFlags) {
+  const Result r = probe("--help");
+  EXPECT_EQ(r.status, 0);
+  for (const char* s : {"keygen", "verify", "--sign", "--challenge"}) EXPECT_NE(r.out.find(s), std::string::npos) << s;
+  for (const char* sub : {"keygen", "verify"}) {
+    const Result h = probe(std::string(sub) + " --help");
+    EXPECT_EQ(h.status, 0) << sub;
+    EXPECT_NE(h.out.find(std::string(sub) == "keygen" ? "--out" : "--key"), std::string::npos) << h.out;
+  }
 }
 
 TEST(EvidenceCli, OpensslVerifiesTheSignatureIndependently) {
@@ -198,6 +219,7 @@ TEST(EvidenceCli, PluginAttestationTravelsFromTheWorkerIntoTheStatement) {
     }
     for (const auto& sub : s["subject"]) plugin |= sub["annotations"]["role"] == "plugin";
     EXPECT_TRUE(fake0 && fake1 && plugin) << mode << s.dump(1);
+    EXPECT_EQ(validate_statement(envelope), 0) << mode;
     const Result v = probe("verify " + envelope.string() + " --key " + (d / "lab.pub").string());
     EXPECT_EQ(v.status, 0) << mode << v.out;
     EXPECT_NE(v.out.find("attestation fake0: bound to this run's nonce"), std::string::npos) << v.out;
