@@ -244,12 +244,22 @@ TEST(Inputs, FoldersSearchedAreRecordedInTheReport) {
 }
 
 TEST(Inputs, UnreadablePluginFolderIsReported) {
-  if (::geteuid() == 0) GTEST_SKIP() << "running as root: root lists a chmod-000 folder anyway";
-  const fs::path dir = work_dir() / "locked_plugins";
+  // Root lists a chmod-000 folder anyway: as root, probe runs as nobody (setpriv), else the test cannot see it.
+  std::string as_user;
+  if (::geteuid() == 0) {
+    if (std::system("command -v setpriv >/dev/null 2>&1") != 0) {
+      GTEST_SKIP() << "running as root without setpriv(1): root lists a chmod-000 folder anyway";
+    }
+    as_user = "setpriv --reuid=65534 --regid=65534 --clear-groups";
+  }
+  const fs::path out_dir = work_dir() / "locked_out";
+  fs::create_directories(out_dir);
+  ASSERT_EQ(::chmod(out_dir.c_str(), 0777), 0);  // nobody writes the report here
+  const fs::path dir = out_dir / "locked_plugins";
   fs::create_directories(dir);
   ASSERT_EQ(::chmod(dir.c_str(), 0), 0);
-  const fs::path f = work_dir() / "locked.json";
-  const Result r = probe("--list --plugin-dir " + dir.string() + " --json " + f.string());
+  const fs::path f = out_dir / "locked.json";
+  const Result r = probe("--list --plugin-dir " + dir.string() + " --json " + f.string(), as_user);
   ::chmod(dir.c_str(), 0700);
   ASSERT_EQ(r.status, 0) << r.err;
   const json j = json::parse(slurp(f));
