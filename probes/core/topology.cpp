@@ -276,6 +276,7 @@ Topology::Topology(const Options& options) : m_impl(std::make_unique<Impl>()) {
     // bytes: hwloc would read a FIFO or /dev/zero until memory ran out.
     const std::string xml = options.xml_text ? *options.xml_text : read_input_file(path);
     if (xml.empty()) throw InputError(fmt::format("topology file {}: empty, not an hwloc XML topology", path));
+    check_xml_depth(xml, fmt::format("topology file {}", path));
     if (xml.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
       throw InputError(fmt::format("topology file {}: too large for hwloc", path));
     }

@@ -110,6 +110,18 @@ TEST(Inputs, DeepJsonIsRefusedByEveryJsonReader) {
   expect_usage_error(cpu, "deep.json: JSON nested deeper than 64 levels", "--cpu-description");
 }
 
+TEST(Inputs, DeeplyNestedTopologyXmlIsAnInputErrorNotACrash) {
+  // Was SIGSEGV: hwloc's XML importer recurses once per nested <object>.
+  std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<topology version=\"2.0\">\n";
+  for (int i = 0; i < 100000; ++i) xml += "<object type=\"Group\">";
+  for (int i = 0; i < 100000; ++i) xml += "</object>";
+  xml += "</topology>\n";
+  const fs::path f = work_dir() / "deep_topology.xml";
+  write(f, xml);
+  const Result r = probe("--list --no-plugins --topology " + f.string());
+  expect_usage_error(r, "deep_topology.xml: XML nested deeper than 128 levels", "deep XML");
+}
+
 // --- Files that are not files, or too large -----------------------------------------------------------------
 
 TEST(Inputs, NonRegularFilesAreRefusedWithoutReadingThem) {

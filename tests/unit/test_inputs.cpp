@@ -74,6 +74,26 @@ TEST(JsonDepth, CountsArraysAndObjectsButNotBracketsInStrings) {
   EXPECT_THROW(check_json_depth(std::string(1000, ']') + std::string(65, '{'), "f"), InputError);
 }
 
+TEST(XmlDepth, CountsElementsNotCommentsOrAttributes) {
+  const auto nested = [](int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += "<object a=\"x>y\" b='/>'>";
+    for (int i = 0; i < n; ++i) s += "</object>";
+    return s;
+  };
+  EXPECT_NO_THROW(check_xml_depth("<?xml version=\"1.0\"?><!DOCTYPE t><!-- <a><b> --><t>" + nested(127) + "</t>", "t"));
+  EXPECT_EQ(input_error([&] { check_xml_depth("<t>" + nested(128) + "</t>", "topology file t.xml"); }),
+            "topology file t.xml: XML nested deeper than 128 levels (at byte 2924)");
+  // Self-closing elements and CDATA do not nest.
+  std::string flat = "<t>";
+  for (int i = 0; i < 1000; ++i) flat += "<pu os_index=\"1\"/><![CDATA[<x><y>]]>";
+  EXPECT_NO_THROW(check_xml_depth(flat + "</t>", "t"));
+  // Unclosed elements count, valid XML or not.
+  std::string unclosed;
+  for (int i = 0; i < 200; ++i) unclosed += "<a>";
+  EXPECT_THROW(check_xml_depth(unclosed, "t"), InputError);
+}
+
 TEST(JsonText, SyntaxErrorsAndDepthNameTheFile) {
   EXPECT_NE(input_error([] { (void)parse_json_text("{", "x.json"); }).find("x.json: not valid JSON"),
             std::string::npos);
