@@ -7,9 +7,23 @@ add_library(probe_warnings INTERFACE)
 target_compile_options(probe_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
                                                 $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>
                                                 $<$<BOOL:${PROBE_WERROR}>:-Werror>)
+# A sanitizer finding stops the program (exit status non-zero, so the test fails) instead of printing and
+# going on: UBSan recovers by default, and a test that passes with a report in its log finds nothing.
 if(PROBE_SANITIZE)
-  add_compile_options(-fsanitize=${PROBE_SANITIZE} -fno-omit-frame-pointer)
+  add_compile_options(-fsanitize=${PROBE_SANITIZE} -fno-sanitize-recover=all -fno-omit-frame-pointer)
   add_link_options(-fsanitize=${PROBE_SANITIZE})
+endif()
+
+# libFuzzer harnesses (tests/fuzz, one executable per fuzz_<name>.cpp): every library is built with the coverage
+# instrumentation libFuzzer reads (-fsanitize=fuzzer-no-link); only the harness executables link the fuzzer's main
+# (-fsanitize=fuzzer, in tests/fuzz). Clang only: GCC has no libFuzzer. The `fuzz` preset adds ASan and UBSan.
+option(PROBE_BUILD_FUZZERS "Build the libFuzzer harnesses in tests/fuzz (clang; see the fuzz preset)" OFF)
+if(PROBE_BUILD_FUZZERS)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "PROBE_BUILD_FUZZERS=ON needs clang with libFuzzer (Debian: clang-14 libclang-rt-14-dev), "
+                        "found ${CMAKE_CXX_COMPILER_ID} ${CMAKE_CXX_COMPILER}: use the fuzz preset")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
 endif()
 
 # AUTO: build the backend when its toolkit is found; ON: a missing toolkit is a configure error; OFF: never.

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <fmt/format.h>
 #include <fnmatch.h>
@@ -13,8 +14,11 @@
 #include "cli_values.hpp"
 #include "cpu_backend.hpp"
 #include "cpu_description.hpp"
+#include "interrupt.hpp"
 #include "json_io.hpp"
 #include "printer.hpp"
+#include "remote_backend.hpp"
+#include "worker.hpp"
 #include "probe/engine.hpp"
 #include "probe/error.hpp"
 #include "probe/plugin_loader.hpp"
@@ -39,6 +43,8 @@ Exit status:
   1  a measurement failed (its reason is in the report)
   2  usage or input error (a one-line message says what was wrong)
   3  internal error in probe (please report it with the message)
+  130, 143  interrupted by SIGINT (Ctrl-C), SIGTERM: the report is written with status interrupted, the
+     measurements completed kept and the kernels not reached listed; a second Ctrl-C exits at once
 
 CPU kernels: fma.fp64 fma.fp32 fma.fp16 dot.bf16 dot.int8 amx.bf16 amx.int8 amx.fp16 mem.read mem.write
              mem.write.nt mem.copy mem.copy.nt mem.triad mem.triad.nt   (globs allowed: --kernels 'fma.*,mem.triad*')
@@ -68,6 +74,7 @@ struct Options {
   std::string rulesets, chipdb, datacenter, chip;
   std::vector<std::string> rules_files;
   double die_area = 0, derive_clock = 0;
+  double kernel_timeout = 0;  // seconds; 0: derived from the budget
   bool rules_command = false, classify_command = false, describe_cpu_command = false;
 };
 
@@ -182,6 +189,15 @@ std::string exe_path(const char* argv0) {
   return ec ? std::string(argv0) : p.string();
 }
 
+// One device as the run sees it: measured here (the built-in CPU backend) or by a plugin backend's worker.
+struct Target {
+  DeviceInfo info;
+  std::vector<KernelSpec> kernels;
+  Device* local = nullptr;          // measured in this process
+  RemoteBackend* remote = nullptr;  // else measured by this backend's worker
+  std::size_t remote_index = 0;     // its index in remote->devices()
+};
+
 // A single line on stderr, rewritten in place; only when stderr is a terminal.
 class Progress {
  public:
@@ -231,6 +247,8 @@ int run(const Options& o, const std::string& command, const char* argv0) {
     cpu::check_array_bytes(*cpu_options.array_bytes, cpu::available_memory_bytes());
   }
 
+  // From here a SIGINT/SIGTERM stops the measurement and still writes the report (exit 130/143).
+  const InterruptHandling interrupts;
   report::Report rep;
   rep.tool_version = kVersion;
   rep.command = command;
@@ -242,6 +260,8 @@ int run(const Options& o, const std::string& command, const char* argv0) {
   auto topology = std::make_shared<const Topology>(topo_options);
   rep.inventory = topology->inventory();
 
+  // The CPU backend is our own code and runs here; every plugin runs in a worker process (docs/design.md,
+  // "Isolation"), so a plugin that crashes or hangs costs its own kernels and nothing else.
   std::vector<SourcedBackend> backends;
   if (description) {
     backends.push_back({std::shared_ptr<Backend>(cpu::make_described_cpu_backend(*description, o.cpu_description,
@@ -250,18 +270,39 @@ int run(const Options& o, const std::string& command, const char* argv0) {
   } else {
     backends.push_back({std::shared_ptr<Backend>(cpu::make_cpu_backend(topology, cpu_options)), "built-in"});
   }
-  if (!o.no_plugins) {
-    std::vector<std::filesystem::path> dirs(o.plugin_dirs.begin(), o.plugin_dirs.end());
-    for (auto& d : default_plugin_dirs(exe_path(argv0))) dirs.push_back(std::move(d));
-    std::vector<std::string> built_in;
-    for (const auto& b : backends) built_in.emplace_back(b.backend->name());
-    PluginScan scan = load_plugins(dirs, built_in);
-    for (auto& lb : scan.backends) backends.push_back({lb.backend, lb.record.path});
-    rep.plugins = std::move(scan.records);
-    rep.plugin_folders = std::move(scan.folders);
-  }
   Enumeration en = enumerate(backends);
   rep.backends = en.backends;
+  std::vector<Target> targets;
+  for (auto& h : en.devices) {
+    const auto ks = h.device->kernels();
+    targets.push_back(Target{h.device->info(), {ks.begin(), ks.end()}, h.device.get(), nullptr, 0});
+  }
+  std::vector<std::unique_ptr<RemoteBackend>> remotes;
+  if (!o.no_plugins) {
+    WorkerSettings workers;
+    workers.exe = exe_path(argv0);
+    workers.kernel_timeout_s = o.kernel_timeout > 0 ? o.kernel_timeout : policy.kernel_timeout_s();
+    workers.stop = [] { return stop_requested(); };
+    rep.watchdog = report::Watchdog{workers.kernel_timeout_s,
+                                    o.kernel_timeout > 0 ? std::string("--kernel-timeout")
+                                                         : fmt::format("the {} budget", rep.budget)};
+    std::vector<std::filesystem::path> dirs(o.plugin_dirs.begin(), o.plugin_dirs.end());
+    for (auto& d : default_plugin_dirs(workers.exe)) dirs.push_back(std::move(d));
+    // A plugin may not take the name of a built-in backend (two "cpu0" devices would share one verdict).
+    std::vector<std::string> built_in;
+    for (const auto& b : backends) built_in.emplace_back(b.backend->name());
+    PluginScanResult scan = scan_plugins(workers, dirs, built_in);
+    rep.plugins = std::move(scan.records);
+    rep.plugin_folders = std::move(scan.folders);
+    for (const auto& record : rep.plugins) {
+      if (!record.loaded) continue;
+      auto& remote = *remotes.emplace_back(std::make_unique<RemoteBackend>(workers, record.path, record.name));
+      rep.backends.push_back(remote.status());
+      for (std::size_t i = 0; i < remote.devices().size(); ++i) {
+        targets.push_back(Target{remote.devices()[i].info, remote.devices()[i].kernels, nullptr, &remote, i});
+      }
+    }
+  }
 
   const std::vector<std::string> kernel_patterns = split_list(o.kernels);
   const std::vector<std::string> device_patterns = split_list(o.devices);
@@ -269,59 +310,110 @@ int run(const Options& o, const std::string& command, const char* argv0) {
   for (const auto& p : kernel_patterns) {
     bool hit = false;
     std::set<std::string> known;
-    for (const auto& h : en.devices) {
-      for (const auto& k : h.device->kernels()) {
+    for (const auto& t : targets) {
+      for (const auto& k : t.kernels) {
         known.insert(k.id);
         hit |= fnmatch(p.c_str(), k.id.c_str(), 0) == 0;
       }
     }
-    if (!hit && !en.devices.empty()) {
+    if (!hit && !targets.empty()) {
       throw InputError(fmt::format("--kernels: '{}' matches no kernel (known: {})", p, fmt::join(known, ", ")));
     }
   }
   for (const auto& p : device_patterns) {
     bool hit = false;
     std::vector<std::string> known;
-    for (const auto& h : en.devices) {
-      known.push_back(h.device->info().id);
-      hit |= fnmatch(p.c_str(), h.device->info().id.c_str(), 0) == 0;
+    for (const auto& t : targets) {
+      known.push_back(t.info.id);
+      hit |= fnmatch(p.c_str(), t.info.id.c_str(), 0) == 0;
     }
     if (!hit) {
       throw InputError(fmt::format("--device: '{}' matches no device (found: {})", p,
                                    known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));
     }
   }
+  auto selected = [&](const Target& t) { return matches_any(device_patterns, t.info.id); };
+  auto selected_kernels = [&](const Target& t) {
+    std::vector<std::size_t> out;
+    for (std::size_t k = 0; k < t.kernels.size(); ++k) {
+      if (matches_any(kernel_patterns, t.kernels[k].id)) out.push_back(k);
+    }
+    return out;
+  };
 
   if (!o.list) {
     Progress progress(!o.no_progress && ::isatty(STDERR_FILENO) == 1);
-    RunContext ctx;
-    std::size_t total = 0, done = 0;
-    for (const auto& h : en.devices) {
-      if (!matches_any(device_patterns, h.device->info().id)) continue;
-      for (const auto& k : h.device->kernels()) total += matches_any(kernel_patterns, k.id) ? 1 : 0;
-    }
-    for (auto& h : en.devices) {
-      if (!matches_any(device_patterns, h.device->info().id)) continue;
-      report::DeviceReport dr;
-      dr.info = h.device->info();
-      for (const auto& k : h.device->kernels()) {
-        if (!matches_any(kernel_patterns, k.id)) continue;
-        ++done;
-        ctx.progress = [&](std::string_view what) { progress.show(fmt::format("probe [{}/{}] {}", done, total, what)); };
-        progress.show(fmt::format("probe [{}/{}] {} {}", done, total, dr.info.id, k.id));
-        dr.measurements.push_back(measure_safely(*h.device, k, policy, ctx));
+    std::size_t total = 0, finished = 0;
+    for (const auto& t : targets) total += selected(t) ? selected_kernels(t).size() : 0;
+    std::vector<report::DeviceReport> results(targets.size());
+    for (std::size_t i = 0; i < targets.size(); ++i) results[i].info = targets[i].info;
+    auto begin = [&](std::size_t i, const KernelSpec& k) {
+      progress.show(fmt::format("probe [{}/{}] {} {}", finished + 1, total, targets[i].info.id, k.id));
+    };
+    auto record = [&](std::size_t i, Measurement m) {
+      ++finished;
+      results[i].measurements.push_back(std::move(m));
+    };
+    auto detail = [&](std::string_view what) {
+      progress.show(fmt::format("probe [{}/{}] {}", std::min(finished + 1, total), total, what));
+    };
+    for (std::size_t i = 0; i < targets.size() && !stop_requested();) {
+      Target& t = targets[i];
+      if (t.local != nullptr) {
+        if (selected(t)) {
+          std::vector<KernelSpec> kernels;
+          for (const std::size_t k : selected_kernels(t)) kernels.push_back(t.kernels[k]);
+          RunContext ctx;
+          ctx.progress = detail;
+          ctx.stop_requested = [] { return stop_requested(); };
+          KernelLoopEvents events;
+          events.begin = [&](const KernelSpec& k) { begin(i, k); };
+          events.result = [&](Measurement m) { record(i, std::move(m)); };
+          static_cast<void>(measure_kernels(*t.local, kernels, policy, ctx, events));
+        }
+        ++i;
+        continue;
       }
-      rep.devices.push_back(std::move(dr));
+      // Every selected device of one plugin backend, in one worker (restarted after a fault).
+      RemoteBackend* remote = t.remote;
+      const std::size_t first = i;
+      std::vector<RemoteBackend::Job> jobs;
+      for (; i < targets.size() && targets[i].remote == remote; ++i) {
+        if (selected(targets[i])) jobs.push_back({targets[i].remote_index, selected_kernels(targets[i])});
+      }
+      RemoteBackend::Events events;
+      events.begin = [&](std::size_t d, const KernelSpec& k) { begin(first + d, k); };
+      events.progress = detail;
+      events.result = [&](std::size_t d, Measurement m) { record(first + d, std::move(m)); };
+      remote->measure(jobs, policy.budget, events);
     }
     progress.clear();
+    if (stop_requested()) {
+      rep.status = "interrupted";
+      rep.interrupted_by = signal_name(stop_signal());
+      for (std::size_t i = 0; i < targets.size(); ++i) {
+        if (!selected(targets[i])) continue;
+        for (const std::size_t k : selected_kernels(targets[i])) {
+          const std::string& id = targets[i].kernels[k].id;
+          const auto& ms = results[i].measurements;
+          if (std::none_of(ms.begin(), ms.end(), [&](const Measurement& m) { return m.spec.id == id; })) {
+            rep.not_reached.push_back({targets[i].info.id, id});
+          }
+        }
+      }
+    }
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      if (selected(targets[i])) rep.devices.push_back(std::move(results[i]));
+    }
   } else {
-    for (const auto& h : en.devices) {
-      if (matches_any(device_patterns, h.device->info().id)) rep.devices.push_back({h.device->info(), {}});
+    for (const auto& t : targets) {
+      if (selected(t)) rep.devices.push_back({t.info, {}});
     }
   }
+  remotes.clear();  // the idle workers exit (--list, devices left out)
   std::vector<DeviceInfo> deselected;  // found, but left out by --device: not the same as "no runtime"
-  for (const auto& h : en.devices) {
-    if (!matches_any(device_patterns, h.device->info().id)) deselected.push_back(h.device->info());
+  for (const auto& t : targets) {
+    if (!selected(t)) deselected.push_back(t.info);
   }
   rep.unmeasured = report::unmeasured_accelerators(rep.inventory, rep.devices, rep.backends, deselected,
                                                    fmt::format("--device {}", o.devices));
@@ -329,30 +421,35 @@ int run(const Options& o, const std::string& command, const char* argv0) {
   rep.finished_at = utc_now_iso8601();
   assessment.assess(rep);
 
-  if (!o.json_file.empty()) report::write_file_atomically(o.json_file, report::to_json_text(rep, &assessment));
+  if (!o.json_file.empty()) {
+    const ExitDeferred writing;  // a second Ctrl-C waits for the rename: no half-written report, no temporary
+    report::write_file_atomically(o.json_file, report::to_json_text(rep, &assessment));
+  }
   if (o.list && *format == report::Format::text) {
     std::string out = report::render_inventory(rep);
     out += "\nDevices and kernels\n";
-    for (const auto& h : en.devices) {
-      if (!matches_any(device_patterns, h.device->info().id)) continue;
+    for (const auto& t : targets) {
+      if (!selected(t)) continue;
       std::vector<std::string> ids;
-      for (const auto& k : h.device->kernels()) ids.push_back(k.id);
-      out += fmt::format("  {:<8}{} ({}): {}\n", h.device->info().id, h.device->info().name, h.device->info().arch,
-                         fmt::join(ids, " "));
+      for (const auto& k : t.kernels) ids.push_back(k.id);
+      out += fmt::format("  {:<8}{} ({}): {}\n", t.info.id, t.info.name, t.info.arch, fmt::join(ids, " "));
       // How the device was identified, its evidence and theoretical rates: what a reader checks first.
-      for (const auto& [key, value] : h.device->info().properties) out += fmt::format("          {}: {}\n", key, value);
+      for (const auto& [key, value] : t.info.properties) out += fmt::format("          {}: {}\n", key, value);
     }
     std::cout << out;
   } else {
     std::cout << report::make_printer(*format)->render(rep, &assessment);
   }
   std::cout.flush();
+  if (const int sig = stop_signal(); sig != 0) return 128 + sig;
   return rep.any_failed() ? kExitMeasurementFailed : kExitOk;
 }
 
 }  // namespace
 
 int run_cli(int argc, char** argv) {
+  // The worker mode is internal (probe re-executes itself to run plugin code): not an option in --help.
+  if (argc >= 2 && std::string_view(argv[1]) == kWorkerFlag) return run_worker(argc, argv);
   CLI::App app{"probe — measures what a node's CPUs and accelerators can really do, and states it in the terms "
                "export controls use (TPP, bandwidth).",
                "probe"};
@@ -388,6 +485,11 @@ int run_cli(int argc, char** argv) {
                  "Describe the CPU from a recorded description (probe describe-cpu; schema "
                  "probe-cpu-description/1) instead of the live CPU: identified and listed, nothing measured on it")
       ->type_name("FILE");
+  app.add_option("--kernel-timeout", o.kernel_timeout,
+                 "Watchdog: stop a plugin (GPU) kernel after SECONDS of wall time and fail it (default: 60 s + 20x "
+                 "the budget's time per kernel: 65 s quick, 92 s default, 230 s thorough)")
+      ->type_name("SECONDS")
+      ->check(CLI::Range(0.001, 1e6));
   app.add_flag("--no-progress", o.no_progress, "No progress line on stderr (it is shown only on a terminal anyway)");
   list->excludes(quick)->excludes(thorough);
   app.add_option("--ruleset", o.rulesets,

@@ -184,11 +184,32 @@ Inventory inventory_from(const Reader& r) {
   return inv;
 }
 
+json kernel_spec_to_json(const KernelSpec& k) {
+  return {{"id", k.id}, {"title", k.title}, {"dtype", to_string(k.dtype)}, {"bit_length", bit_length(k.dtype)},
+          {"unit", to_string(k.unit)}, {"class", to_string(k.kind)}, {"counting", k.counting}};
+}
+
+KernelSpec kernel_spec_from(const Reader& k) {
+  KernelSpec spec;
+  spec.id = k.str("id");
+  spec.title = k.str("title");
+  const std::string dt = k.str("dtype");
+  const auto dtype = dtype_from_string(dt);
+  if (!dtype) k.fail("dtype", fmt::format("unknown data type '{}'", dt));
+  spec.dtype = *dtype;
+  const auto unit = unit_from_string(k.str("unit"));
+  if (!unit) k.fail("unit", fmt::format("unknown unit '{}'", k.str("unit")));
+  spec.unit = *unit;
+  const auto kind = kernel_class_from_string(k.str("class"));
+  if (!kind) k.fail("class", fmt::format("unknown kernel class '{}'", k.str("class")));
+  spec.kind = *kind;
+  spec.counting = k.str("counting");
+  return spec;
+}
+
 json measurement_to_json(const Measurement& m) {
   json j;
-  j["kernel"] = {{"id", m.spec.id}, {"title", m.spec.title}, {"dtype", to_string(m.spec.dtype)},
-                 {"bit_length", bit_length(m.spec.dtype)}, {"unit", to_string(m.spec.unit)},
-                 {"class", to_string(m.spec.kind)}, {"counting", m.spec.counting}};
+  j["kernel"] = kernel_spec_to_json(m.spec);
   j["status"] = to_string(m.status);
   j["reason"] = m.reason;
   j["variant"] = m.variant;
@@ -223,6 +244,7 @@ json measurement_to_json(const Measurement& m) {
   } else {
     j["above_theoretical"] = nullptr;
   }
+  if (m.device_aborted) j["device_aborted"] = true;
   return j;
 }
 
@@ -230,20 +252,7 @@ json measurement_to_json(const Measurement& m) {
 // function of the median, spread and theoretical peak, so an older report is judged by the same rule.
 Measurement measurement_from(const Reader& r, std::string_view device_kind) {
   Measurement m;
-  const Reader k = r.obj("kernel");
-  m.spec.id = k.str("id");
-  m.spec.title = k.str("title");
-  const std::string dt = k.str("dtype");
-  const auto dtype = dtype_from_string(dt);
-  if (!dtype) k.fail("dtype", fmt::format("unknown data type '{}'", dt));
-  m.spec.dtype = *dtype;
-  const auto unit = unit_from_string(k.str("unit"));
-  if (!unit) k.fail("unit", fmt::format("unknown unit '{}'", k.str("unit")));
-  m.spec.unit = *unit;
-  const auto kind = kernel_class_from_string(k.str("class"));
-  if (!kind) k.fail("class", fmt::format("unknown kernel class '{}'", k.str("class")));
-  m.spec.kind = *kind;
-  m.spec.counting = k.str("counting");
+  m.spec = kernel_spec_from(r.obj("kernel"));
   const auto status = status_from_string(r.str("status"));
   if (!status) r.fail("status", fmt::format("unknown status '{}'", r.str("status")));
   m.status = *status;
@@ -287,6 +296,7 @@ Measurement measurement_from(const Reader& r, std::string_view device_kind) {
     const Reader a = r.obj("above_theoretical");
     m.above_theoretical = AboveTheoretical{a.num("ratio"), a.num("tolerance"), a.num("rel_spread"), a.str("message")};
   }
+  if (r.has("device_aborted")) m.device_aborted = r.boolean("device_aborted");
   return m;
 }
 
@@ -314,7 +324,60 @@ DeviceInfo device_info_from(const Reader& r) {
   return i;
 }
 
+json backend_to_json(const BackendStatus& b) {
+  return {{"name", b.name}, {"source", b.source}, {"available", b.available}, {"reason", b.reason},
+          {"version", b.version}, {"devices", b.devices}};
+}
+BackendStatus backend_from(const Reader& b) {
+  return BackendStatus{b.str("name"), b.str("source"), b.boolean("available"), b.str("reason"), b.str("version"),
+                       b.integer<int>("devices")};
+}
+json plugin_to_json(const PluginRecord& p) {
+  return {{"path", p.path}, {"name", p.name}, {"loaded", p.loaded}, {"reason", p.reason}};
+}
+PluginRecord plugin_from(const Reader& p) {
+  return PluginRecord{p.str("path"), p.str("name"), p.boolean("loaded"), p.str("reason")};
+}
+json folder_to_json(const PluginFolder& f) {
+  return {{"path", f.path}, {"found", f.found}, {"readable", f.readable}, {"reason", f.reason}};
+}
+PluginFolder folder_from(const Reader& f) {
+  return PluginFolder{f.str("path"), f.boolean("found"), f.boolean("readable"), f.str("reason")};
+}
+
+// A top-level object, for the readers of a report's parts.
+Reader top(const json& j, std::string_view source) {
+  Reader r(j, std::string(source), "");
+  if (!j.is_object()) r.fail("(top)", "expected a JSON object");
+  return r;
+}
+
 }  // namespace
+
+nlohmann::json to_json(const Measurement& m) { return measurement_to_json(m); }
+Measurement measurement_from_json(const nlohmann::json& j, std::string_view source, std::string_view device_kind) {
+  return measurement_from(top(j, source), device_kind);
+}
+nlohmann::json to_json(const KernelSpec& k) { return kernel_spec_to_json(k); }
+KernelSpec kernel_spec_from_json(const nlohmann::json& j, std::string_view source) {
+  return kernel_spec_from(top(j, source));
+}
+nlohmann::json to_json(const DeviceInfo& i) { return device_info_to_json(i); }
+DeviceInfo device_info_from_json(const nlohmann::json& j, std::string_view source) {
+  return device_info_from(top(j, source));
+}
+nlohmann::json to_json(const BackendStatus& b) { return backend_to_json(b); }
+BackendStatus backend_status_from_json(const nlohmann::json& j, std::string_view source) {
+  return backend_from(top(j, source));
+}
+nlohmann::json to_json(const PluginRecord& p) { return plugin_to_json(p); }
+PluginRecord plugin_record_from_json(const nlohmann::json& j, std::string_view source) {
+  return plugin_from(top(j, source));
+}
+nlohmann::json to_json(const PluginFolder& f) { return folder_to_json(f); }
+PluginFolder plugin_folder_from_json(const nlohmann::json& j, std::string_view source) {
+  return folder_from(top(j, source));
+}
 
 nlohmann::json to_json(const Report& rep) {
   json j;
@@ -327,20 +390,13 @@ nlohmann::json to_json(const Report& rep) {
   j["finished_at"] = rep.finished_at;
   j["inventory"] = inventory_to_json(rep.inventory);
   json backends = json::array();
-  for (const auto& b : rep.backends) {
-    backends.push_back({{"name", b.name}, {"source", b.source}, {"available", b.available}, {"reason", b.reason},
-                        {"version", b.version}, {"devices", b.devices}});
-  }
+  for (const auto& b : rep.backends) backends.push_back(backend_to_json(b));
   j["backends"] = backends;
   json plugins = json::array();
-  for (const auto& p : rep.plugins) {
-    plugins.push_back({{"path", p.path}, {"name", p.name}, {"loaded", p.loaded}, {"reason", p.reason}});
-  }
+  for (const auto& p : rep.plugins) plugins.push_back(plugin_to_json(p));
   j["plugins"] = plugins;
   json folders = json::array();
-  for (const auto& f : rep.plugin_folders) {
-    folders.push_back({{"path", f.path}, {"found", f.found}, {"readable", f.readable}, {"reason", f.reason}});
-  }
+  for (const auto& f : rep.plugin_folders) folders.push_back(folder_to_json(f));
   j["plugin_folders"] = folders;
   json devices = json::array();
   for (const auto& d : rep.devices) {
@@ -365,6 +421,14 @@ nlohmann::json to_json(const Report& rep) {
   for (const auto& c : rep.conventions) conv.push_back({{"topic", c.topic}, {"text", c.text}});
   j["conventions"] = conv;
   j["any_failed"] = rep.any_failed();
+  j["status"] = rep.status;
+  j["interrupted_by"] = rep.interrupted_by.empty() ? json(nullptr) : json(rep.interrupted_by);
+  json nr = json::array();
+  for (const auto& n : rep.not_reached) nr.push_back({{"device", n.device}, {"kernel", n.kernel}});
+  j["not_reached"] = nr;
+  j["watchdog"] = rep.watchdog ? json{{"kernel_timeout_s", rep.watchdog->kernel_timeout_s},
+                                      {"source", rep.watchdog->source}}
+                               : json(nullptr);
   return j;
 }
 
@@ -384,19 +448,10 @@ Report report_from_json(const nlohmann::json& j, std::string_view source) {
   rep.started_at = r.str("started_at");
   rep.finished_at = r.str("finished_at");
   rep.inventory = inventory_from(r.obj("inventory"));
-  r.each("backends", [&](const Reader& b) {
-    rep.backends.push_back(BackendStatus{b.str("name"), b.str("source"), b.boolean("available"), b.str("reason"),
-                                         b.str("version"), b.integer<int>("devices")});
-  });
-  r.each("plugins", [&](const Reader& p) {
-    rep.plugins.push_back(PluginRecord{p.str("path"), p.str("name"), p.boolean("loaded"), p.str("reason")});
-  });
+  r.each("backends", [&](const Reader& b) { rep.backends.push_back(backend_from(b)); });
+  r.each("plugins", [&](const Reader& p) { rep.plugins.push_back(plugin_from(p)); });
   // Absent from reports written before the folders were recorded.
-  if (r.has("plugin_folders")) {
-    r.each("plugin_folders", [&](const Reader& f) {
-      rep.plugin_folders.push_back(PluginFolder{f.str("path"), f.boolean("found"), f.boolean("readable"), f.str("reason")});
-    });
-  }
+  if (r.has("plugin_folders")) r.each("plugin_folders", [&](const Reader& f) { rep.plugin_folders.push_back(folder_from(f)); });
   r.each("devices", [&](const Reader& d) {
     DeviceReport dr;
     dr.info = device_info_from(d);
@@ -411,6 +466,21 @@ Report report_from_json(const nlohmann::json& j, std::string_view source) {
         u.str("reason")});
   });
   r.each("conventions", [&](const Reader& c) { rep.conventions.push_back(Convention{c.str("topic"), c.str("text")}); });
+  // Absent from reports written before runs could be interrupted or watched: those completed.
+  if (r.has("status")) {
+    rep.status = r.str("status");
+    if (rep.status != "complete" && rep.status != "interrupted") {
+      r.fail("status", fmt::format("'{}' is not complete or interrupted", rep.status));
+    }
+  }
+  if (r.has("interrupted_by") && !r.at("interrupted_by").is_null()) rep.interrupted_by = r.str("interrupted_by");
+  if (r.has("not_reached")) {
+    r.each("not_reached", [&](const Reader& n) { rep.not_reached.push_back(NotReached{n.str("device"), n.str("kernel")}); });
+  }
+  if (r.has("watchdog") && !r.at("watchdog").is_null()) {
+    const Reader w = r.obj("watchdog");
+    rep.watchdog = Watchdog{w.num("kernel_timeout_s"), w.str("source")};
+  }
   return rep;
 }
 

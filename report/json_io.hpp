@@ -22,6 +22,22 @@ namespace probe::report {
 [[nodiscard]] Report read_report_file(const std::filesystem::path& path);
 [[nodiscard]] std::string to_json_text(const Report& report, const Assessment* assessment = nullptr);
 
+// The parts of a report on their own, as the report writes them: what a worker process streams to the parent.
+// Readers throw InputError naming `source` and the field.
+[[nodiscard]] nlohmann::json to_json(const Measurement& m);
+[[nodiscard]] Measurement measurement_from_json(const nlohmann::json& j, std::string_view source,
+                                                std::string_view device_kind);
+[[nodiscard]] nlohmann::json to_json(const KernelSpec& k);
+[[nodiscard]] KernelSpec kernel_spec_from_json(const nlohmann::json& j, std::string_view source);
+[[nodiscard]] nlohmann::json to_json(const DeviceInfo& i);
+[[nodiscard]] DeviceInfo device_info_from_json(const nlohmann::json& j, std::string_view source);
+[[nodiscard]] nlohmann::json to_json(const BackendStatus& b);
+[[nodiscard]] BackendStatus backend_status_from_json(const nlohmann::json& j, std::string_view source);
+[[nodiscard]] nlohmann::json to_json(const PluginRecord& p);
+[[nodiscard]] PluginRecord plugin_record_from_json(const nlohmann::json& j, std::string_view source);
+[[nodiscard]] nlohmann::json to_json(const PluginFolder& f);
+[[nodiscard]] PluginFolder plugin_folder_from_json(const nlohmann::json& j, std::string_view source);
+
 // Writes atomically: a temporary file beside the target, renamed into place; nothing half-written is left.
 // Throws InputError naming the path when it cannot be written.
 void write_file_atomically(const std::filesystem::path& path, std::string_view content);

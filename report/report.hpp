@@ -1,6 +1,7 @@
 #pragma once
 // The report: everything one run found and measured, in one value that every printer reads and that
 // round-trips through JSON (so a recorded report can be re-printed or re-evaluated without measuring again).
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,19 @@ struct Convention {
   friend bool operator==(const Convention&, const Convention&) = default;
 };
 
+// A kernel an interrupted run did not reach (or did not finish): nothing was recorded for it.
+struct NotReached {
+  std::string device, kernel;
+  friend bool operator==(const NotReached&, const NotReached&) = default;
+};
+
+// The watchdog on accelerator kernels (each plugin backend is measured in a worker process).
+struct Watchdog {
+  double kernel_timeout_s = 0;  // wall time one kernel may take before its worker is killed
+  std::string source;           // "--kernel-timeout" or "the <budget> budget"
+  friend bool operator==(const Watchdog&, const Watchdog&) = default;
+};
+
 struct Report {
   int schema_version = kSchemaVersion;
   std::string tool_version;
@@ -45,6 +59,10 @@ struct Report {
   std::vector<DeviceReport> devices;
   std::vector<UnmeasuredDevice> unmeasured;
   std::vector<Convention> conventions;
+  std::string status = "complete";  // "complete", or "interrupted" (by a signal)
+  std::string interrupted_by;       // "SIGINT", "SIGTERM" when interrupted
+  std::vector<NotReached> not_reached;  // interrupted: the selected kernels left without a result
+  std::optional<Watchdog> watchdog;     // absent when no worker process measured anything (--list, no plugins)
   friend bool operator==(const Report&, const Report&) = default;
 
   // True when any measurement failed: exit status 1.

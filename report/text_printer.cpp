@@ -86,6 +86,10 @@ void backends_section(std::string& out, const Report& r) {
     }
     out += fmt::format("  plugin folders searched: {}\n", fmt::join(searched, ", "));
   }
+  if (r.watchdog) {
+    out += fmt::format("  watchdog: plugins run in worker processes; a kernel is stopped after {:g} s ({})\n",
+                       r.watchdog->kernel_timeout_s, r.watchdog->source);
+  }
   for (const auto& u : r.unmeasured) {
     out += fmt::format("  {} {:04x}:{:04x} {} — {}\n", u.pci.id.bus_id, u.pci.id.vendor_id, u.pci.id.device_id,
                        u.pci.device_name.empty() ? u.pci.class_name : u.pci.device_name, u.reason);
@@ -246,11 +250,21 @@ class TextPrinter final : public Printer {
   std::string render(const Report& r, const Assessment* a) const override {
     std::string out = fmt::format("probe {} — {} budget — {} → {}\n\n", r.tool_version, r.budget, r.started_at,
                                   r.finished_at);
+    if (r.status == "interrupted") {
+      out += fmt::format("INTERRUPTED by {}: the measurements completed are kept; {} kernel(s) not reached (listed "
+                         "at the end)\n\n",
+                         r.interrupted_by, r.not_reached.size());
+    }
     out += render_inventory(r);
     for (const auto& d : r.devices) {
       out += fmt::format("\nDevice {}: {} ({}, {} {})\n", d.info.id, d.info.name, d.info.arch, d.info.units,
                          d.info.unit_name);
       if (d.info.partial) out += fmt::format("  partial: {}\n", d.info.partial_reason);
+      std::vector<std::string> missed;
+      for (const auto& n : r.not_reached) {
+        if (n.device == d.info.id) missed.push_back(n.kernel);
+      }
+      if (!missed.empty()) out += fmt::format("  not reached ({}): {}\n", r.interrupted_by, fmt::join(missed, " "));
       identification_lines(out, d);
       compute_table(out, d);
       memory_table(out, d);
@@ -287,6 +301,11 @@ class TextPrinter final : public Printer {
     out += "\nConventions\n";
     for (const auto& c : r.conventions) out += fmt::format("  {}: {}\n", c.topic, c.text);
     if (r.any_failed()) out += "\nAt least one measurement FAILED (see above): exit status 1.\n";
+    if (r.status == "interrupted") {
+      out += fmt::format("\nInterrupted by {}: no result for these kernels (not reached, or stopped while running)\n",
+                         r.interrupted_by);
+      for (const auto& n : r.not_reached) out += fmt::format("  {} {}\n", n.device, n.kernel);
+    }
     return out;
   }
 };

@@ -33,7 +33,20 @@ std::string utc_now_iso8601() {
 }
 
 SamplingOutcome run_sampling(SampleRunner& runner, const RunPolicy& policy) {
+  return run_sampling(runner, policy, [] { return false; });
+}
+
+SamplingOutcome run_sampling(SampleRunner& runner, const RunPolicy& policy,
+                             const std::function<bool()>& stop_requested) {
   SamplingOutcome out;
+  // Checked before every run: a stop is noticed within one sample (sample_s), never after the whole budget.
+  auto stopping = [&] {
+    if (!stop_requested()) return false;
+    out.ok = false;
+    out.interrupted = true;
+    out.failure = "interrupted";
+    return true;
+  };
   double spent = 0;
   auto timed = [&](std::uint64_t iters) {
     const double t = runner.run(iters);
@@ -52,17 +65,20 @@ SamplingOutcome run_sampling(SampleRunner& runner, const RunPolicy& policy) {
   // Calibrate: the first run is one iteration, which checks the kernel's semantics exactly before any
   // timing matters; then grow until one run lasts about sample_s.
   std::uint64_t iters = 1;
+  if (stopping()) return out;
   double t = timed(iters);
   if (!check(iters, false, "first run")) return out;
   for (int step = 0; step < 64 && t < 0.9 * policy.sample_s && iters < kMaxIterations; ++step) {
     // Short runs are dominated by timer and start-up noise: grow by at most 10x until they are measurable.
     const double factor = t < 1e-4 ? 10.0 : std::clamp(policy.sample_s / t, 1.1, 10.0);
     iters = scaled(iters, factor);
+    if (stopping()) return out;
     t = timed(iters);
     if (!check(iters, false, "calibration")) return out;
   }
   // Warm up (clocks ramp, pages fault in), then correct the count once for the settled speed.
   while (spent < policy.warmup_s) {
+    if (stopping()) return out;
     t = timed(iters);
     if (!check(iters, false, "warm-up")) return out;
   }
@@ -74,6 +90,7 @@ SamplingOutcome run_sampling(SampleRunner& runner, const RunPolicy& policy) {
   double sampled = 0;
   const double work = runner.work(iters);
   for (;;) {
+    if (stopping()) return out;
     t = runner.run(iters);
     sampled += t;
     if (!check(iters, false, fmt::format("sample {}", rates.size() + 1))) return out;

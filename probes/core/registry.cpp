@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "probe/engine.hpp"
+#include "probe/error.hpp"
 
 namespace probe {
 
@@ -62,6 +63,13 @@ Measurement measure_safely(Device& device, const KernelSpec& spec, const RunPoli
     // Likewise the check against the theoretical peak: one rule for every backend, whatever a plugin set.
     m.above_theoretical = check_above_theoretical(m, device.info().kind);
     return m;
+  } catch (const DeviceAbortedError& e) {
+    try {
+      Measurement m = failed(fmt::format("exception from device: {}", e.what()));
+      m.device_aborted = true;
+      return m;
+    } catch (...) {
+    }
   } catch (const std::exception& e) {
     try {
       return failed(fmt::format("exception from device: {}", e.what()));
@@ -74,6 +82,36 @@ Measurement measure_safely(Device& device, const KernelSpec& spec, const RunPoli
   } catch (...) {
     return Measurement{};
   }
+}
+
+Measurement skipped_after_abort(const KernelSpec& spec, std::string_view after_kernel, std::string_view why) {
+  Measurement m;
+  m.spec = spec;
+  m.status = Status::skipped;
+  m.reason = fmt::format("device aborted after {}: {}", after_kernel, why);
+  return m;
+}
+
+std::size_t measure_kernels(Device& device, const std::vector<KernelSpec>& kernels, const RunPolicy& policy,
+                            RunContext& ctx, const KernelLoopEvents& events) {
+  std::size_t i = 0;
+  for (; i < kernels.size(); ++i) {
+    if (ctx.stop_requested()) return i;
+    events.begin(kernels[i]);
+    Measurement m = measure_safely(device, kernels[i], policy, ctx);
+    // A measurement that completed before the stop is kept; one the stop cut short is not a failure.
+    if (ctx.stop_requested() && !m.ok()) return i;
+    const bool aborted = m.device_aborted;
+    const std::string why = m.reason;
+    events.result(std::move(m));
+    if (aborted) {
+      for (std::size_t j = i + 1; j < kernels.size(); ++j) {
+        events.result(skipped_after_abort(kernels[j], kernels[i].id, why));
+      }
+      return kernels.size();
+    }
+  }
+  return i;
 }
 
 }  // namespace probe

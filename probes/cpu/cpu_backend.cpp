@@ -386,7 +386,7 @@ class CpuDevice final : public Device {
     const double probe_s = kClockProbeSeconds;
     const ClockReading before = read_clock(p, probe_s);
     ComputeRunner runner(p, *k);
-    SamplingOutcome o = run_sampling(runner, policy);
+    SamplingOutcome o = run_sampling(runner, policy, ctx.stop_requested);
     const ClockReading after = read_clock(p, probe_s);
     record_clock(m, before, after);
     m.conditions.clock_hz_scalar = m.conditions.clock_hz;
@@ -482,7 +482,7 @@ class CpuDevice final : public Device {
                                  "be served from cache",
                                  human_bytes(array_bytes), human_bytes(4 * m_llc_total)));
     }
-    SamplingOutcome o = run_sampling(runner, policy);
+    SamplingOutcome o = run_sampling(runner, policy, ctx.stop_requested);
     const ClockReading after = read_clock(p, probe_s);
     record_clock(m, before, after);
     const double work = runner.work(o.iterations);

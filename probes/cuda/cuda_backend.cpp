@@ -26,9 +26,30 @@
 
 namespace probe::cuda {
 
+bool is_sticky(cudaError_t e) {
+  switch (e) {
+    case cudaErrorIllegalAddress:
+    case cudaErrorLaunchFailure:
+    case cudaErrorLaunchTimeout:
+    case cudaErrorIllegalInstruction:
+    case cudaErrorMisalignedAddress:
+    case cudaErrorHardwareStackError:
+    case cudaErrorInvalidAddressSpace:
+    case cudaErrorInvalidPc:
+    case cudaErrorAssert:
+    case cudaErrorECCUncorrectable:
+    case cudaErrorNvlinkUncorrectable:
+      return true;
+    default:
+      return false;
+  }
+}
+
 [[noreturn]] void throw_cuda_error(cudaError_t e, const char* expr, const char* file, int line) {
   const char* base = std::strrchr(file, '/');
-  throw BackendError(fmt::format("{}:{}: {} failed: {}", base ? base + 1 : file, line, expr, describe(e)));
+  std::string what = fmt::format("{}:{}: {} failed: {}", base ? base + 1 : file, line, expr, describe(e));
+  if (is_sticky(e)) throw DeviceAbortedError(std::move(what));
+  throw BackendError(std::move(what));
 }
 
 std::string describe(cudaError_t e) { return fmt::format("{}: {}", cudaGetErrorName(e), cudaGetErrorString(e)); }

@@ -9,6 +9,10 @@
 
 namespace probe::cuda {
 
+// Errors that poison the CUDA context ("sticky"): every later call in this process fails the same way, so the
+// device runs nothing more. throw_cuda_error throws DeviceAbortedError for these, BackendError otherwise.
+[[nodiscard]] bool is_sticky(cudaError_t e);
+
 [[noreturn]] void throw_cuda_error(cudaError_t e, const char* expr, const char* file, int line);
 
 // "cudaErrorInsufficientDriver: CUDA driver version is insufficient for CUDA runtime version"

@@ -393,6 +393,12 @@ Measurement measure_guarded(const KernelSpec& spec, int device, Body&& body) {
   try {
     PROBE_GPU_CHECK(gpuSetDevice(device));
     body(m);
+  } catch (const DeviceAbortedError& e) {
+    // A sticky error: the context is unusable, so the rest of this device's kernels are skipped, not failed.
+    m.status = Status::failed;
+    m.reason = e.what();
+    m.stats = {};
+    m.device_aborted = true;
   } catch (const std::exception& e) {
     m.status = Status::failed;
     m.reason = e.what();

@@ -30,9 +30,25 @@
 
 namespace probe::hip {
 
+bool is_sticky(hipError_t e) {
+  switch (e) {
+    case hipErrorIllegalAddress:
+    case hipErrorLaunchFailure:
+    case hipErrorLaunchTimeOut:
+    case hipErrorAssert:
+    case hipErrorECCNotCorrectable:
+    case hipErrorContextIsDestroyed:
+      return true;
+    default:
+      return false;
+  }
+}
+
 [[noreturn]] void throw_hip_error(hipError_t e, const char* expr, const char* file, int line) {
   const char* base = std::strrchr(file, '/');
-  throw BackendError(fmt::format("{}:{}: {} failed: {}", base ? base + 1 : file, line, expr, describe(e)));
+  std::string what = fmt::format("{}:{}: {} failed: {}", base ? base + 1 : file, line, expr, describe(e));
+  if (is_sticky(e)) throw DeviceAbortedError(std::move(what));
+  throw BackendError(std::move(what));
 }
 
 std::string describe(hipError_t e) { return fmt::format("{}: {}", hipGetErrorName(e), hipGetErrorString(e)); }

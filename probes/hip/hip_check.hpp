@@ -9,6 +9,10 @@
 
 namespace probe::hip {
 
+// Errors after which the HIP context is unusable (the device faulted): every later call fails the same way, so
+// the device runs nothing more. throw_hip_error throws DeviceAbortedError for these, BackendError otherwise.
+[[nodiscard]] bool is_sticky(hipError_t e);
+
 [[noreturn]] void throw_hip_error(hipError_t e, const char* expr, const char* file, int line);
 
 // "hipErrorNoDevice: no ROCm-capable device is detected"

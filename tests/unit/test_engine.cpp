@@ -344,3 +344,64 @@ TEST(Registry, TheSpreadWidensTheAllowance) {
   m.theoretical.reset();  // nothing to contradict
   EXPECT_FALSE(check_above_theoretical(m, "gpu"));
 }
+
+TEST(Engine, AStopIsNoticedBetweenRuns) {
+  ScriptedRunner r;
+  int asked = 0;
+  const auto o = run_sampling(r, small_policy(), [&] { return ++asked > 3; });
+  EXPECT_FALSE(o.ok);
+  EXPECT_TRUE(o.interrupted);
+  EXPECT_EQ(o.failure, "interrupted");
+  EXPECT_EQ(r.runs, 3);  // no run started after the stop
+}
+
+namespace {
+// Its first kernel fails with a sticky error; any later measure() call is a test failure.
+class PoisonedDevice : public ThrowingDevice {
+ public:
+  int calls = 0;
+  Measurement measure(const KernelSpec& s, const RunPolicy&, RunContext&) override {
+    ++calls;
+    Measurement m;
+    m.spec = s;
+    m.status = Status::failed;
+    m.reason = "cudaErrorIllegalAddress: an illegal memory access was encountered";
+    m.device_aborted = true;
+    return m;
+  }
+};
+}  // namespace
+
+TEST(Registry, AStickyErrorSkipsTheRestOfTheDevice) {
+  PoisonedDevice d;
+  const std::vector<KernelSpec> ks{{"fma.fp32", "FP32 FMA", DType::fp32}, {"fma.fp64", "FP64 FMA", DType::fp64},
+                                   {"mem.copy", "Copy", DType::fp64}};
+  RunContext ctx;
+  std::vector<Measurement> got;
+  KernelLoopEvents events;
+  events.result = [&](Measurement m) { got.push_back(std::move(m)); };
+  EXPECT_EQ(measure_kernels(d, ks, RunPolicy{}, ctx, events), 3u);
+  EXPECT_EQ(d.calls, 1);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].status, Status::failed);
+  for (std::size_t i = 1; i < 3; ++i) {
+    EXPECT_EQ(got[i].status, Status::skipped);
+    EXPECT_EQ(got[i].spec.id, ks[i].id);
+    EXPECT_EQ(got[i].reason, "device aborted after fma.fp32: cudaErrorIllegalAddress: an illegal memory access was "
+                             "encountered");
+  }
+}
+
+TEST(Registry, AStopDropsTheMeasurementItCutShortAndStartsNoOther) {
+  ThrowingDevice d;  // fails every kernel: once stopped, that failure is the stop's doing, not a result
+  const std::vector<KernelSpec> ks{{"fma.fp32", "FP32 FMA", DType::fp32}, {"fma.fp64", "FP64 FMA", DType::fp64}};
+  bool stop = false;
+  RunContext ctx;
+  ctx.stop_requested = [&] { return stop; };
+  std::vector<Measurement> got;
+  KernelLoopEvents events;
+  events.begin = [&](const KernelSpec&) { stop = true; };  // the signal arrives while the first kernel runs
+  events.result = [&](Measurement m) { got.push_back(std::move(m)); };
+  EXPECT_EQ(measure_kernels(d, ks, RunPolicy{}, ctx, events), 0u);
+  EXPECT_TRUE(got.empty());
+}

@@ -384,3 +384,38 @@ TEST(TextPrinter, ShowsHowTheCpuWasIdentified) {
       << t;
   EXPECT_NE(t.find("contradiction: CPUID model 167 (Rocket Lake) contradicts AMX-TILE"), std::string::npos) << t;
 }
+
+TEST(Json, AnInterruptedReportRoundTripsAndIsValid) {
+  Report r = sample_report();
+  r.status = "interrupted";
+  r.interrupted_by = "SIGINT";
+  r.not_reached = {{"cuda0", "mma.bf16"}, {"cuda1", "fma.fp32"}};
+  r.watchdog = Watchdog{2, "--kernel-timeout"};
+  Measurement& m = r.devices.front().measurements.front();
+  m.status = Status::failed;
+  m.reason = "worker crashed: SIGSEGV while measuring " + m.spec.id;
+  m.stats = {};
+  m.device_aborted = true;
+  const Report back = report_from_json(nlohmann::json::parse(to_json_text(r)), "test");
+  EXPECT_EQ(back, r);
+  const fs::path f = temp_dir() / "interrupted.json";
+  write_file_atomically(f, to_json_text(r));
+  EXPECT_EQ(validate(f), 0);
+  EXPECT_NE(make_printer(Format::text)->render(r).find("INTERRUPTED by SIGINT"), std::string::npos);
+}
+
+TEST(Json, AReportWrittenBeforeInterruptsReadsAsComplete) {
+  nlohmann::json j = to_json(sample_report());
+  for (const char* k : {"status", "interrupted_by", "not_reached", "watchdog"}) j.erase(k);
+  const Report back = report_from_json(j, "old.json");
+  EXPECT_EQ(back.status, "complete");
+  EXPECT_TRUE(back.not_reached.empty());
+  EXPECT_FALSE(back.watchdog.has_value());
+  j["status"] = "paused";
+  try {
+    static_cast<void>(report_from_json(j, "old.json"));
+    FAIL() << "an unknown status must be refused";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("status"), std::string::npos) << e.what();
+  }
+}

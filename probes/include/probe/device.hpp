@@ -41,6 +41,8 @@ struct DeviceInfo {
 // Passed down from main: no globals. The progress callback is how long-running work says what it does.
 struct RunContext {
   std::function<void(std::string_view)> progress = [](std::string_view) {};
+  // True once the run is to stop (SIGINT/SIGTERM): run_sampling checks it between samples and gives up.
+  std::function<bool()> stop_requested = [] { return false; };
 };
 
 class Device {

@@ -2,6 +2,7 @@
 // The measurement engine shared by every backend: calibrate, warm up, sample until the spread is small or
 // the budget is spent, verify every result. Backends supply a SampleRunner; the engine owns the policy.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -30,10 +31,14 @@ struct SamplingOutcome {
   double warmup_s = 0;          // timed seconds spent before sampling (calibration included)
   double sampled_s = 0;         // timed seconds spent sampling
   bool spread_met = false;      // stopped because the spread target was met
+  bool interrupted = false;     // gave up because stop_requested() said so (then !ok)
 };
 
 // Never throws for verification failures (they are outcomes); exceptions from the runner propagate.
 [[nodiscard]] SamplingOutcome run_sampling(SampleRunner& runner, const RunPolicy& policy);
+// The same, giving up between runs once `stop_requested()` is true (outcome: !ok, interrupted).
+[[nodiscard]] SamplingOutcome run_sampling(SampleRunner& runner, const RunPolicy& policy,
+                                           const std::function<bool()>& stop_requested);
 
 // Current UTC time as ISO 8601 with milliseconds ("2026-11-25T03:34:29.123Z").
 [[nodiscard]] std::string utc_now_iso8601();

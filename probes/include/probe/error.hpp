@@ -22,6 +22,14 @@ class BackendError : public Error {
   using Error::Error;
 };
 
+// A device error after which the device runs nothing more in this process (CUDA/HIP sticky errors: an illegal
+// address, a launch failure, an uncorrectable ECC error poison the context). Caught by the backend's measure(),
+// which sets Measurement::device_aborted.
+class DeviceAbortedError : public BackendError {
+ public:
+  using BackendError::BackendError;
+};
+
 // A kernel produced a wrong result: the measurement is `failed`, never a number.
 class VerificationError : public Error {
  public:

@@ -109,6 +109,9 @@ struct Measurement {
   bool theoretical_confirmed = true;
   std::vector<DerivedFigure> derived;
   std::optional<AboveTheoretical> above_theoretical;  // set by check_above_theoretical (every backend alike)
+  // The error left the device unusable (a CUDA/HIP sticky error poisons its context): the engine skips the rest
+  // of this device's kernels ("device aborted after <kernel>: <reason>") instead of letting each fail the same way.
+  bool device_aborted = false;
 
   [[nodiscard]] bool ok() const noexcept { return status == Status::ok; }
   friend bool operator==(const Measurement&, const Measurement&) = default;

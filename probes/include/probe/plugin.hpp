@@ -6,7 +6,8 @@
 #include "probe/device.hpp"
 
 // 2: Measurement gained clock_hz_scalar, above_theoretical and theoretical_confirmed.
-#define PROBE_PLUGIN_ABI_VERSION 2u
+// 3: Measurement gained device_aborted; RunContext gained stop_requested.
+#define PROBE_PLUGIN_ABI_VERSION 3u
 #define PROBE_PLUGIN_ENTRY_SYMBOL "probe_backend_entry_v1"
 
 extern "C" {

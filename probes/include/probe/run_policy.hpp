@@ -25,6 +25,16 @@ struct RunPolicy {
   double target_spread = 0.01;   // stop when the spread (IQR / median) is under this and min_samples are taken
   double max_time_s = 1.5;       // time budget for sampling one kernel (warm-up excluded)
 
+  // The watchdog's limit on one accelerator kernel, wall time from its start to its result: a minute for
+  // set-up, calibration and verification (a GPU's arrays are large), plus twenty times the timed budget (it is
+  // counted in timed seconds; wall time is more), rounded up to a whole second: quick 65 s, default 92 s,
+  // thorough 230 s.
+  [[nodiscard]] constexpr double kernel_timeout_s() const noexcept {
+    const double s = 60.0 + 20.0 * (warmup_s + max_time_s);
+    const auto whole = static_cast<long long>(s);
+    return static_cast<double>(static_cast<double>(whole) < s ? whole + 1 : whole);
+  }
+
   [[nodiscard]] static constexpr RunPolicy for_budget(Budget b) noexcept {
     RunPolicy p;
     p.budget = b;
