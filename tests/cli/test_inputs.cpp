@@ -122,6 +122,16 @@ TEST(Inputs, DeeplyNestedTopologyXmlIsAnInputErrorNotACrash) {
   expect_usage_error(r, "deep_topology.xml: XML nested deeper than 128 levels", "deep XML");
 }
 
+TEST(Inputs, TopologyXmlThatCrashesHwlocIsAnInputError) {
+  // Found by fuzz_topology: hwloc 2.9 dereferences NULL on a NUMANode with a nodeset but no complete_nodeset
+  // (here misspelt). Was SIGSEGV. Under ASan the forked copy's report goes to stderr, so only the status and
+  // the message are checked, not that stderr is one line.
+  const Result r = probe(std::string("--list --no-plugins --topology ") + PROBE_HWLOC_SEGV_XML);
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("hwloc_segv_no_complete_nodeset.xml: not a valid hwloc XML topology"), std::string::npos)
+      << r.err;
+}
+
 // --- Files that are not files, or too large -----------------------------------------------------------------
 
 TEST(Inputs, NonRegularFilesAreRefusedWithoutReadingThem) {
