@@ -100,6 +100,9 @@ TEST(JsonText, SyntaxErrorsAndDepthNameTheFile) {
   EXPECT_NE(input_error([] { (void)parse_json_text(std::string(100000, '['), "x.json"); }).find("nested deeper"),
             std::string::npos);
   EXPECT_EQ(parse_json_text("{\"a\":[1]}", "x.json")["a"][0], 1);
+  // Found by fuzz_rules and fuzz_cpu_description: nlohmann throws out_of_range, not parse_error, for this.
+  EXPECT_NE(input_error([] { (void)parse_json_text("{\"a\":1e3084}", "x.json"); }).find("x.json: not valid JSON"),
+            std::string::npos);
 }
 
 TEST(ParseSize, AcceptsUnitsAndFractions) {
