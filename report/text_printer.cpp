@@ -271,7 +271,7 @@ class TextPrinter final : public Printer {
       control_section(out, d, a);
     }
     if (a && !a->node().empty()) {
-      out += "\nNode (4A090: computers containing 3A090 integrated circuits)\n";
+      out += "\nNode (4A090 / 4A507: computers containing 3A090 / 3A501.a.16 ICs; APP; supercomputer share)\n";
       for (const auto& u : a->unmeasured()) {
         if (u.non_processor) {
           out += fmt::format("  {}: {}: not counted\n", u.label, u.not_counted);
@@ -296,7 +296,7 @@ class TextPrinter final : public Printer {
                            dec.tpp ? rules::format_number(*dec.tpp) : std::string("unknown"),
                            parts.empty() ? std::string("no 3A090.a/.b classification") : fmt::format("{}", fmt::join(parts, "; ")));
       }
-      for (const auto& v : a->node()) out += "  " + v.summary + "\n";
+      for (const auto& v : a->node()) out += fmt::format("  [{}] {}\n", v.jurisdiction, v.summary);
     }
     out += "\nConventions\n";
     for (const auto& c : r.conventions) out += fmt::format("  {}: {}\n", c.topic, c.text);

@@ -35,6 +35,9 @@ std::string missing_reason(std::string_view metric) {
     return fmt::format("{}: interconnect bandwidth not in the chip database (NVLink/xGMI is not measured yet)", metric);
   }
   if (metric == "fp64_peak" || metric == "fp32_peak") return fmt::format("{}: no declared, derived or measured rate", metric);
+  if (metric == "vector_processor" || metric == "node_vector_processor") {
+    return fmt::format("{}: whether it is a vector processor (APP weight 0.9, else 0.3) is unknown (give --vector-processor yes|no)", metric);
+  }
   if (metric == "envelope_ft3") return "envelope_ft3: the system's envelope is an input (give --envelope-ft3 FT3)";
   if (metric == "datacenter") return "datacenter: whether it is designed or marketed for data centers is unknown (give --datacenter yes|no)";
   return fmt::format("{}: unknown", metric);
@@ -438,6 +441,18 @@ MetricValues node_values(std::span<const NodeMember> members, std::optional<doub
   if (n.members > 0) {
     v["node_fp64_tflops"] = {n.fp64, std::nullopt, sum_basis(n.fp64_missing), n.fp64_missing + fp_unassessed > 0};
     v["node_fp32_tflops"] = {n.fp32, std::nullopt, sum_basis(n.fp32_missing), n.fp32_missing + fp_unassessed > 0};
+  }
+  // Vector processors only if every member says so; any member known not to be one: no (one W per rule line).
+  {
+    bool all_yes = n.members > 0, any_no = false;
+    for (const auto& mem : members) {
+      if (!mem.not_counted.empty()) continue;
+      auto it = mem.values.find("vector_processor");
+      bool known = it != mem.values.end() && it->second.boolean;
+      all_yes = all_yes && known && *it->second.boolean;
+      any_no = any_no || (known && !*it->second.boolean);
+    }
+    if (all_yes || any_no) v["node_vector_processor"] = {std::nullopt, all_yes, "--vector-processor", false};
   }
   if (envelope_ft3) v["envelope_ft3"] = {envelope_ft3, std::nullopt, "--envelope-ft3", false};
   return v;

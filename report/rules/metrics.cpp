@@ -382,6 +382,7 @@ DeviceMetrics build(std::string id, std::string name, const Chip* chip, std::str
     m.interconnect_source = chip && !chip->interconnect_bw_gbs.note.empty() ? chip->interconnect_bw_gbs.note
                                                                              : "not in the chip database";
   }
+  m.vector_processor = ov.vector_processor;
   if (ov.hbm_area_mm2) m.hbm_area_mm2 = ov.hbm_area_mm2;
   else if (chip && chip->hbm_area_mm2.value) m.hbm_area_mm2 = chip->hbm_area_mm2.value;
 
@@ -469,6 +470,7 @@ void common_values(MetricValues& v, const DeviceMetrics& m) {
   if (m.io_bw_bidir_gbs) v["io_bw_bidir"] = {m.io_bw_bidir_gbs, std::nullopt, m.io_source, false};
   if (m.interconnect_bw_gbs) v["interconnect_bw"] = {m.interconnect_bw_gbs, std::nullopt, m.interconnect_source, false};
   if (m.datacenter) v["datacenter"] = {std::nullopt, m.datacenter, m.datacenter_source, false};
+  if (m.vector_processor) v["vector_processor"] = {std::nullopt, m.vector_processor, "--vector-processor", false};
   // Every device probe measures, and every chip in the database, is a processor: its main function is logic.
   v["main_function_logic"] = {std::nullopt, true, "device kind (processor)", false};
 }

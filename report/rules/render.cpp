@@ -135,7 +135,8 @@ std::string render_text(std::span<const Verdict> vs) {
 std::string render_rulesets(std::span<const Ruleset> rulesets) {
   std::string out;
   for (const auto& r : rulesets) {
-    out += fmt::format("{:<4} {:<28} {:<24} effective {}  {:<18} {}\n", r.jurisdiction, r.id, r.citation, r.effective,
+    out += fmt::format("{:<4} {:<28} {:<24} effective {:<10}  {:<18} {}\n", r.jurisdiction, r.id, r.citation,
+                       r.effective.empty() ? std::string("n/c") : r.effective,
                        to_string(r.status), r.title);
   }
   return out;

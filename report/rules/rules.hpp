@@ -228,6 +228,8 @@ struct Overrides {
   // The volume a system's computing elements occupy, in cubic feet: an input of the "supercomputer" test
   // (15 CFR 772.1), never measurable. Node level.
   std::optional<double> envelope_ft3;
+  // Whether the processor is a "vector processor" (APP's W = 0.9 instead of 0.3): --vector-processor yes|no.
+  std::optional<bool> vector_processor;
 };
 
 struct DeviceMetrics {
@@ -246,7 +248,8 @@ struct DeviceMetrics {
   std::string io_source;
   std::optional<double> hbm_area_mm2;
   std::optional<double> interconnect_bw_gbs;
-  std::string interconnect_source;  // "chip database (NV-H100), declared: NVLink/xGMI not measured yet"
+  std::string interconnect_source;
+  std::optional<bool> vector_processor;  // --vector-processor; unknown otherwise (no database holds it)  // "chip database (NV-H100), declared: NVLink/xGMI not measured yet"
   std::optional<double> efficiency;  // measured TPP / declared TPP
   std::vector<Flag> flags;
 };

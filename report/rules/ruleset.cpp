@@ -44,7 +44,7 @@ std::string_view to_string(Outcome o) noexcept {
 }
 
 namespace {
-constexpr std::array<MetricInfo, 19> kMetrics = {{
+constexpr std::array<MetricInfo, 21> kMetrics = {{
     {"tpp", "TPP", "", false, false},
     {"pd", "PD", "", false, false},
     {"hbm_bw_density", "HBM bandwidth density", "GB/s/mm²", false, false},
@@ -56,6 +56,7 @@ constexpr std::array<MetricInfo, 19> kMetrics = {{
     {"dram_plus_interconnect_bw", "total DRAM + interconnect bandwidth", "GB/s", false, false},
     {"fp64_peak", "FP64 peak", "TFLOPS", false, false},
     {"fp32_peak", "FP32 peak", "TFLOPS", false, false},
+    {"vector_processor", "a vector processor (APP W = 0.9)", "", true, false},
     {"devices_3a090_a", "3A090.a devices in the node", "", false, true},
     {"devices_3a090_b", "3A090.b devices in the node", "", false, true},
     {"devices_3a090", "3A090 devices in the node", "", false, true},
@@ -64,6 +65,7 @@ constexpr std::array<MetricInfo, 19> kMetrics = {{
     {"node_fp64_tflops", "FP64 peak of the node", "TFLOPS", false, true},
     {"node_fp32_tflops", "FP32 peak of the node", "TFLOPS", false, true},
     {"envelope_ft3", "system envelope", "ft³", false, true},
+    {"node_vector_processor", "every processor a vector processor (APP W = 0.9)", "", true, true},
 }};
 
 std::string metric_names(bool node) {
@@ -197,8 +199,11 @@ Ruleset parse_ruleset(std::string_view text, std::string_view file_name) {
   rs.fr_doc = detail::opt_string(root, "fr_doc", top);
   rs.rin = detail::opt_string(root, "rin", top);
   rs.kind = detail::opt_string(root, "kind", top);
-  rs.effective = detail::req_string(root, "effective", top);
-  if (!is_iso_date(rs.effective)) top.at("effective").fail(fmt::format("expected YYYY-MM-DD, found '{}'", rs.effective));
+  // Optional: a ruleset whose text's date was not confirmed gives none rather than a guessed one.
+  rs.effective = detail::opt_string(root, "effective", top);
+  if (root.contains("effective") && !is_iso_date(rs.effective)) {
+    top.at("effective").fail(fmt::format("expected YYYY-MM-DD, found '{}'", rs.effective));
+  }
   rs.published = detail::opt_string(root, "published", top);
   if (!rs.published.empty() && !is_iso_date(rs.published)) top.at("published").fail("expected YYYY-MM-DD");
   std::string status = detail::req_string(root, "status", top);
