@@ -75,7 +75,8 @@ struct Evaluator {
     const MetricInfo* info = find_metric(c.metric);
     cmp.metric = c.metric;
     cmp.label = !c.label.empty() ? c.label : info ? std::string(info->label) : c.metric;
-    std::string_view unit = info ? info->unit : std::string_view{};
+    const std::string_view metric_unit = info ? info->unit : std::string_view{};
+    const std::string_view unit = c.unit.empty() ? metric_unit : std::string_view(c.unit);  // a scaled metric's own unit (WT)
     cmp.op = c.op;
     cmp.threshold = c.threshold;
     cmp.boolean_threshold = c.boolean;
@@ -151,7 +152,9 @@ struct Evaluator {
       }
       if (cmp.result == Truth::unknown) cmp.text += " (a lower bound: not conclusive)";
     }
-    if (c.scale != 1) cmp.text += fmt::format(" [{} × {} {}]", format_number(c.scale), info ? info->label : c.metric, with_unit(*it->second.number, unit));
+    if (c.scale != 1) {
+      cmp.text += fmt::format(" [{} × {} {}]", format_number(c.scale), info ? info->label : c.metric, with_unit(*it->second.number, metric_unit));
+    }
     if (!c.confirmed) cmp.text += fmt::format(" [threshold from {}, not confirmed against the text]", c.source);
     return cmp;
   }
@@ -386,14 +389,15 @@ NodeCount count_node(std::span<const NodeMember> members) {
       auto classifies = [&](std::string_view prefix) {
         return std::any_of(v.clauses.begin(), v.clauses.end(), [&](const ClauseVerdict& c) { return c.eccn.rfind(prefix, 0) == 0; });
       };
-      if (v.outcome == Outcome::not_evaluable && classifies("3A090")) has_unknown = true;
-      if (v.outcome == Outcome::not_evaluable && classifies("3A501.a.16")) eu_unknown = true;
+      const bool us = v.jurisdiction == "US", eu = v.jurisdiction == "EU";
+      if (v.outcome == Outcome::not_evaluable && us && classifies("3A090")) has_unknown = true;
+      if (v.outcome == Outcome::not_evaluable && eu && classifies("3A501.a.16")) eu_unknown = true;
       if (v.outcome != Outcome::matched) continue;
       const std::string& c = v.classification;
       if (c.rfind("3A090.a", 0) == 0) is_a = true;
       if (c.rfind("3A090.b", 0) == 0) is_b = true;
       if (c.rfind("3A090", 0) == 0 && c.rfind("3A090.c", 0) != 0) is_any = true;  // HBM is not a 3A090 IC here
-      if (c.rfind("3A501.a.16", 0) == 0) is_a16 = true;
+      if (eu && c.rfind("3A501.a.16", 0) == 0) is_a16 = true;
     }
     n.a += is_a ? 1 : 0;
     n.eu_a16 += is_a16 ? 1 : 0;
@@ -491,6 +495,8 @@ std::vector<Verdict> evaluate_node(std::span<const Ruleset* const> node_rulesets
   for (const Ruleset* rs : node_rulesets) {
     if (!rs || rs->scope != "node") continue;
     Verdict v = evaluate(*rs, values, "node");
+    // A node verdict is read from its summary line: the quantities (a node's share of a system line) go in it.
+    for (const auto& q : v.quantities) v.summary += "; " + q.text;
     v.notes = notes;
     if (!notes.empty()) {
       if (v.outcome == Outcome::not_evaluable) {

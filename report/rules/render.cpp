@@ -116,12 +116,16 @@ std::string render_text(const Verdict& v) {
   return out;
 }
 
-// Grouped by jurisdiction, in the order they first appear (US first for a US-heavy book), each under a heading.
+// Grouped by jurisdiction (US first, then alphabetically), each under a heading when there is more than one.
 std::string render_text(std::span<const Verdict> vs) {
   std::vector<std::string> order;
   for (const auto& v : vs) {
     if (std::find(order.begin(), order.end(), v.jurisdiction) == order.end()) order.push_back(v.jurisdiction);
   }
+  // US first (the instruments most reports are read for), then the others alphabetically.
+  std::sort(order.begin(), order.end(), [](const std::string& a, const std::string& b) {
+    return (a == "US") != (b == "US") ? a == "US" : a < b;
+  });
   std::string out;
   for (const auto& j : order) {
     if (order.size() > 1) out += fmt::format("[{}]\n", j);

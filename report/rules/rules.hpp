@@ -331,7 +331,7 @@ struct Condition {
   bool confirmed = true;
   // The metric is multiplied by `scale` before the comparison and shown as `label` (APP = W × FP64 rate).
   double scale = 1;
-  std::string label;
+  std::string label, unit;  // how the scaled value is named and its unit ("APP (W = 0.3)", "WT")
   // clause
   std::string clause_id;
 };

@@ -164,6 +164,7 @@ struct RulesetReader {
         if (!(c.scale > 0)) w.at("scale").fail("expected a positive number");
       }
       c.label = detail::opt_string(j, "label", w);
+      c.unit = detail::opt_string(j, "unit", w);
       c.source = detail::req_string(j, "source", w);
       check_source(c.source, w.at("source"));
       c.note = detail::opt_string(j, "note", w);
@@ -311,6 +312,8 @@ void RuleBook::add(Ruleset ruleset, bool replace) {
     m_rulesets.push_back(std::move(ruleset));
   }
   std::stable_sort(m_rulesets.begin(), m_rulesets.end(), [](const Ruleset& a, const Ruleset& b) {
+    // Undated rulesets (a text whose date is not confirmed) after the dated ones.
+    if (a.effective.empty() != b.effective.empty()) return b.effective.empty();
     return a.effective != b.effective ? a.effective < b.effective : a.id < b.id;
   });
 }
@@ -345,6 +348,16 @@ std::vector<const Ruleset*> select_scope(std::span<const Ruleset> all, std::span
     }
     if (it->scope == scope && std::find(out.begin(), out.end(), &*it) == out.end()) out.push_back(&*it);
   }
+  // Named device rulesets bring the node rulesets in force of their own jurisdictions (a US ruleset: 4A090, not
+  // the EU's 4A507), unless --jurisdiction says which.
+  std::vector<std::string> named_jurisdictions;
+  for (const auto& id : ids) {
+    auto it = std::find_if(all.begin(), all.end(), [&](const Ruleset& r) { return r.id == id; });
+    if (std::find(named_jurisdictions.begin(), named_jurisdictions.end(), it->jurisdiction) == named_jurisdictions.end()) {
+      named_jurisdictions.push_back(it->jurisdiction);
+    }
+  }
+  if (!ids.empty() && jurisdictions.empty()) jurisdictions = named_jurisdictions;
   if (ids.empty() || (out.empty() && fall_back_to_in_force)) {
     for (const auto& r : all) {
       if (r.scope == scope && r.status == RuleStatus::in_force && wanted(r)) out.push_back(&r);
