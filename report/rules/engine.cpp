@@ -495,8 +495,15 @@ std::vector<Verdict> evaluate_node(std::span<const Ruleset* const> node_rulesets
   for (const Ruleset* rs : node_rulesets) {
     if (!rs || rs->scope != "node") continue;
     Verdict v = evaluate(*rs, values, "node");
-    // A node verdict is read from its summary line: the quantities (a node's share of a system line) go in it.
+    // A node verdict is read from its summary line: the quantities (a node's share of a system line) go in it,
+    // and so does a weighted figure (the node's APP) when it is under its line.
     for (const auto& q : v.quantities) v.summary += "; " + q.text;
+    if (v.outcome != Outcome::matched) {
+      for (const auto& cv : v.clauses) {
+        bool weighted = std::any_of(cv.comparisons.begin(), cv.comparisons.end(), [](const Comparison& c) { return c.scale != 1; });
+        if (cv.kind == "classification" && weighted) v.summary += "; " + cv.explanation;
+      }
+    }
     v.notes = notes;
     if (!notes.empty()) {
       if (v.outcome == Outcome::not_evaluable) {
