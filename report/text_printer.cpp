@@ -281,10 +281,14 @@ class TextPrinter final : public Printer {
           out += fmt::format("  {}: not measured and not in the chip database: not assessed\n", u.label);
           continue;
         }
-        // The classifications that matched, each with the rulesets that gave it: "3A090.a (us-2023-10-acr, …)".
+        // The IC classifications that matched, each with the rulesets that gave it: "3A090.a (us-2023-10-acr, …)",
+        // "3A501.a.16 (eu-2025-2003-3a501)".
         std::vector<std::pair<std::string, std::vector<std::string>>> classes;
         for (const auto& v : u.assessed->verdicts) {
-          if (v.outcome != rules::Outcome::matched || v.classification.rfind("3A090", 0) != 0) continue;
+          if (v.outcome != rules::Outcome::matched ||
+              (v.classification.rfind("3A090", 0) != 0 && v.classification.rfind("3A501.a.16", 0) != 0)) {
+            continue;
+          }
           auto it = std::find_if(classes.begin(), classes.end(), [&](const auto& c) { return c.first == v.classification; });
           if (it == classes.end()) it = classes.insert(classes.end(), {v.classification, {}});
           it->second.push_back(v.ruleset_id);
