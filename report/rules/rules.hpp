@@ -1,6 +1,7 @@
 #pragma once
 // Control parameters (TPP, performance density, bandwidths), the chip database and versioned rulesets:
-// everything needed to state a device in US export-control terms (ECCN 3A090 / 4A090) and explain why.
+// everything needed to state a device in export-control terms (US 3A090 / 4A090, EU 3A501.a.16 / 4A507, the UK,
+// Japanese and Korean lists, Sec. 232 tariff bands, APP, the "supercomputer" share) and explain why.
 //
 // Data flows one way and every stage is a pure function:
 //   ChipDatabase (data/chips.json)  ─┐
@@ -288,8 +289,10 @@ struct MetricInfo {
   bool boolean;
   bool node;  // node-level (4A090) metric
 };
-// Every metric a rules file may name: tpp, pd, hbm_bw_density, total_dram_bw, io_bw_bidir, datacenter,
-// main_function_logic (device); devices_3a090_a, devices_3a090_b, devices_3a090, devices (node).
+// Every metric a rules file may name: tpp, pd, hbm_bw_density, total_dram_bw, io_bw_bidir, interconnect_bw,
+// dram_plus_interconnect_bw, fp64_peak, fp32_peak, vector_processor, datacenter,
+// main_function_logic (device); devices_3a090_a, devices_3a090_b, devices_3a090, devices, devices_3a501_a16,
+// node_fp64_tflops, node_fp32_tflops, envelope_ft3, node_vector_processor (node).
 [[nodiscard]] std::span<const MetricInfo> metric_catalog() noexcept;
 [[nodiscard]] const MetricInfo* find_metric(std::string_view name) noexcept;
 
