@@ -31,7 +31,9 @@ namespace {
 constexpr const char* kFooter = R"(Commands:
   probe [--report]            inventory, measure, assess and print the report (default)
   probe --list                inventory, backends, devices and kernels; measures nothing
-  probe rules                 the rulesets known (built in, plus --rules FILE)
+  probe rules                 the rulesets known (built in, plus --rules FILE), by jurisdiction
+  probe rules --check FILE    validate a rules file you wrote (schema and engine) and show its verdicts on the
+                              chip database; exit 2 naming the file, entry and field when it is wrong
   probe classify --chip NAME  declared and derived metrics of a chip in the database and its verdicts under
                               every ruleset, measuring nothing
   probe describe-cpu          this machine's CPU as a recorded description (JSON; --json FILE writes it to FILE)
@@ -71,7 +73,8 @@ struct Options {
   std::vector<std::string> plugin_dirs;
   int threads = 0;
   // Control parameters
-  std::string rulesets, chipdb, datacenter, chip;
+  std::string rulesets, chipdb, datacenter, chip, jurisdictions, vector_processor, check_file;
+  double envelope_ft3 = 0;
   std::vector<std::string> rules_files;
   double die_area = 0, derive_clock = 0;
   double kernel_timeout = 0;  // seconds; 0: derived from the budget
@@ -91,6 +94,17 @@ report::AssessmentOptions assessment_options(const Options& o) {
     }
     a.overrides.datacenter = o.datacenter == "yes";
   }
+  if (!o.vector_processor.empty()) {
+    if (o.vector_processor != "yes" && o.vector_processor != "no") {
+      throw InputError(fmt::format("--vector-processor: '{}' is not yes or no", o.vector_processor));
+    }
+    a.overrides.vector_processor = o.vector_processor == "yes";
+  }
+  if (o.envelope_ft3 > 0) a.overrides.envelope_ft3 = o.envelope_ft3;
+  for (auto j : split_list(o.jurisdictions)) {
+    for (char& c : j) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    a.jurisdictions.push_back(j);
+  }
   return a;
 }
 
@@ -104,15 +118,58 @@ void emit(const Options& o, std::string_view text_out, const nlohmann::json& doc
   std::cout.flush();
 }
 
+// probe rules --check FILE: the file through the same reader as --rules (exit 2 with file, entry and field when
+// wrong), then through the engine: evaluated on every chip of the database (device scope) or on one node holding
+// each chip (node scope), so a rule written the day it is published can be tried before a report is replayed.
+int run_rules_check(const Options& o, const report::AssessmentOptions& a) {
+  rules::Ruleset rs = rules::load_ruleset_file(o.check_file);
+  const rules::ChipDatabase& db = a.chipdb_file ? rules::ChipDatabase::load_file(*a.chipdb_file) : rules::ChipDatabase::builtin();
+  std::string text = fmt::format("{}: ok: ruleset '{}' [{}] {} ({}), {} clause(s), status {}, scope {}, sha256 {}\n", o.check_file,
+                                 rs.id, rs.jurisdiction, rs.citation, rs.effective.empty() ? "no effective date" : rs.effective,
+                                 rs.clauses.size(), rules::to_string(rs.status), rs.scope, rs.sha256);
+  nlohmann::json verdicts = nlohmann::json::array();
+  const rules::Ruleset* one[] = {&rs};
+  for (const auto& chip : db.chips()) {
+    rules::DeviceMetrics m = rules::chip_metrics(chip, db, a.overrides);
+    std::vector<rules::Verdict> vs;
+    if (rs.scope == "device") {
+      vs = rules::evaluate(one, m);
+    } else {
+      std::vector<rules::NodeMember> members{rules::NodeMember{m.device_id, m.device_name, true, true, {}, {}, rules::assessed_values(m)}};
+      members.front().verdicts = rules::evaluate(rules::RuleBook::builtin().select(), m);
+      vs = rules::evaluate_node(one, std::span<const rules::NodeMember>(members), a.overrides.envelope_ft3);
+      for (auto& v : vs) v.subject = chip.id;
+    }
+    for (const auto& v : vs) {
+      text += fmt::format("  {:<24} {}\n", chip.name, v.outcome == rules::Outcome::matched ? v.classification
+                                                         : v.classification.empty() ? std::string(rules::to_string(v.outcome))
+                                                                                    : v.classification);
+      verdicts.push_back(rules::to_json(v));
+    }
+  }
+  emit(o, text, nlohmann::json{{"check", {{"file", o.check_file}, {"ok", true}, {"ruleset", rules::to_json(rs)}, {"verdicts", verdicts}}}});
+  return kExitOk;
+}
+
 // probe rules: every ruleset the book holds, with its status and the hash of its file.
 int run_rules(const Options& o) {
   report::AssessmentOptions a = assessment_options(o);
   a.all_rulesets_by_default = true;
+  if (!o.check_file.empty()) return run_rules_check(o, a);
   report::Assessment assessment(a);
   const auto& book = assessment.rule_book();
   nlohmann::json doc = nlohmann::json::array();
   for (const auto& r : book.all()) doc.push_back(rules::to_json(r));
-  emit(o, rules::render_rulesets(book.all()), nlohmann::json{{"rulesets", doc}});
+  std::vector<rules::Ruleset> shown;
+  for (const auto& r : book.all()) {
+    if (a.jurisdictions.empty() || std::find(a.jurisdictions.begin(), a.jurisdictions.end(), r.jurisdiction) != a.jurisdictions.end()) {
+      shown.push_back(r);
+    }
+  }
+  std::string text = fmt::format("Jurisdictions: {} (in force: {}); default selection: every ruleset in force, proposed ones only by "
+                                 "--ruleset ID\n",
+                                 fmt::join(book.jurisdictions(), ", "), fmt::join(book.jurisdictions(true), ", "));
+  emit(o, text + rules::render_rulesets(shown), nlohmann::json{{"rulesets", doc}, {"jurisdictions", book.jurisdictions()}});
   return kExitOk;
 }
 
@@ -127,8 +184,8 @@ int run_classify(const Options& o) {
   text += "\n";
   text += rules::render_text(d.verdicts);
   if (!assessment.node().empty()) {
-    text += "\nA computer containing this chip (4A090):\n";
-    for (const auto& v : assessment.node()) text += "  " + v.summary + "\n";
+    text += "\nA computer containing this chip (4A090, 4A507, node APP; supercomputer: this one chip's share):\n";
+    for (const auto& v : assessment.node()) text += fmt::format("  [{}] {}\n", v.jurisdiction, v.summary);
   }
   nlohmann::json doc = assessment.device_json(d);
   doc["node_verdicts"] = assessment.node_json();
@@ -515,7 +572,23 @@ int run_cli(int argc, char** argv) {
                                                "to 3A090): yes or no")
       ->type_name("yes|no");
 
-  auto* rules_cmd = app.add_subcommand("rules", "List the rulesets: id, instrument, effective date, status, file hash");
+  app.add_option("--jurisdiction", o.jurisdictions,
+                 "Evaluate only the rulesets of these jurisdictions: comma-separated (US, EU, UK, JP, KR; default: every "
+                 "jurisdiction with a ruleset in force; see probe rules)")
+      ->type_name("LIST");
+  app.add_option("--envelope-ft3", o.envelope_ft3,
+                 "The system's envelope in cubic feet, for the 'supercomputer' test (15 CFR 772.1): an input, never measured")
+      ->type_name("FT3")
+      ->check(strict("--envelope-ft3", "above 0, up to 1e9", [](std::string_view v) {
+        if (parse_number(v, "--envelope-ft3", 0, 1e9) <= 0) throw InputError(fmt::format("--envelope-ft3: '{}' is not a positive volume", v));
+      }));
+  app.add_option("--vector-processor", o.vector_processor,
+                 "Whether the processors are 'vector processors' (APP weighting factor 0.9, else 0.3): yes or no")
+      ->type_name("yes|no");
+
+  auto* rules_cmd = app.add_subcommand("rules", "List the rulesets by jurisdiction: id, instrument, effective date, status, file hash");
+  rules_cmd->add_option("--check", o.check_file, "Validate this rules file (schema and engine) and show its verdicts on the chip database")
+      ->type_name("FILE");
   rules_cmd->fallthrough();
   auto* classify_cmd = app.add_subcommand(
       "classify", "Declared and derived metrics of a chip in the database and its verdicts, measuring nothing");

@@ -271,7 +271,7 @@ class TextPrinter final : public Printer {
       control_section(out, d, a);
     }
     if (a && !a->node().empty()) {
-      out += "\nNode (4A090: computers containing 3A090 integrated circuits)\n";
+      out += "\nNode (4A090 / 4A507: computers containing 3A090 / 3A501.a.16 ICs; APP; supercomputer share)\n";
       for (const auto& u : a->unmeasured()) {
         if (u.non_processor) {
           out += fmt::format("  {}: {}: not counted\n", u.label, u.not_counted);
@@ -281,10 +281,14 @@ class TextPrinter final : public Printer {
           out += fmt::format("  {}: not measured and not in the chip database: not assessed\n", u.label);
           continue;
         }
-        // The classifications that matched, each with the rulesets that gave it: "3A090.a (us-2023-10-acr, …)".
+        // The IC classifications that matched, each with the rulesets that gave it: "3A090.a (us-2023-10-acr, …)",
+        // "3A501.a.16 (eu-2025-2003-3a501)".
         std::vector<std::pair<std::string, std::vector<std::string>>> classes;
         for (const auto& v : u.assessed->verdicts) {
-          if (v.outcome != rules::Outcome::matched || v.classification.rfind("3A090", 0) != 0) continue;
+          if (v.outcome != rules::Outcome::matched ||
+              (v.classification.rfind("3A090", 0) != 0 && v.classification.rfind("3A501.a.16", 0) != 0)) {
+            continue;
+          }
           auto it = std::find_if(classes.begin(), classes.end(), [&](const auto& c) { return c.first == v.classification; });
           if (it == classes.end()) it = classes.insert(classes.end(), {v.classification, {}});
           it->second.push_back(v.ruleset_id);
@@ -296,7 +300,7 @@ class TextPrinter final : public Printer {
                            dec.tpp ? rules::format_number(*dec.tpp) : std::string("unknown"),
                            parts.empty() ? std::string("no 3A090.a/.b classification") : fmt::format("{}", fmt::join(parts, "; ")));
       }
-      for (const auto& v : a->node()) out += "  " + v.summary + "\n";
+      for (const auto& v : a->node()) out += fmt::format("  [{}] {}\n", v.jurisdiction, v.summary);
     }
     out += "\nConventions\n";
     for (const auto& c : r.conventions) out += fmt::format("  {}: {}\n", c.topic, c.text);
