@@ -276,7 +276,7 @@ void metrics_table(std::string& out, const rules::DeviceMetrics& m) {
   kv_row(out, "applicable die area", fmt::format("{} ({})", opt_num(m.die_area_mm2, "mm²"), m.die_area_source));
   kv_row(out, "designed or marketed for data centers",
          fmt::format("{} ({})", m.datacenter ? (*m.datacenter ? "yes" : "no") : "unknown", m.datacenter_source));
-  if (m.efficiency) kv_row(out, "measured TPP ÷ declared TPP", rules::format_percent(*m.efficiency - 1));
+  if (m.efficiency) kv_row(out, "efficiency (measured TPP ÷ declared, else derived, TPP)", fmt::format("{:.1f}%", *m.efficiency * 100));
   out += "</table>\n<table class=\"metrics\"><thead><tr><th>basis</th><th>TPP</th><th>set by</th><th>PD (TPP/mm²)</th>"
          "<th>DRAM bandwidth</th><th>HBM density</th><th>clock</th><th>note</th></tr></thead><tbody>";
   for (const rules::BasisMetrics* b : {&m.declared, &m.derived, &m.measured}) {
