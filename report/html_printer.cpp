@@ -92,6 +92,8 @@ std::string region_svg(const DeviceChart& dc) {
     if (fills.count(cell.label)) continue;
     fills[cell.label] = !cell.evaluable ? "#e4e4e4" : cell.otherwise ? "#f4f8f1" : kRegionFills[next++ % std::size(kRegionFills)];
   }
+  // The regions are drawn in a nested viewport that clips them (and their labels) to the plot area.
+  s += fmt::format(R"(<svg x="{0}" y="{1}" width="{2}" height="{3}" viewBox="{0} {1} {2} {3}" overflow="hidden">)", L, T, pw, ph);
   // The label of each region goes in its largest cell.
   std::map<std::string, std::pair<double, const RegionCell*>> biggest;
   for (const auto& cell : c.cells) {
@@ -108,6 +110,7 @@ std::string region_svg(const DeviceChart& dc) {
     s += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" text-anchor="middle" font-size="12" fill="#333" class="region-label">{}</text>)",
                      cx, cy, esc(label));
   }
+  s += "</svg>";
   // Thresholds from the rules file, labelled with their values.
   for (double t : c.x_thresholds) {
     s += fmt::format(R"(<line x1="{0:.1f}" x2="{0:.1f}" y1="{1:.1f}" y2="{2:.1f}" stroke="#777" stroke-dasharray="3,3"/>)", sx(t), T, T + ph);
@@ -143,7 +146,7 @@ std::string region_svg(const DeviceChart& dc) {
                        x, y, colour, esc(text));
       const bool left = x > L + pw * 0.6;
       s += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" font-size="11" fill="{}" text-anchor="{}" class="point-label">{}</text>)",
-                       left ? x - 8 : x + 8, y - 6 - 12 * row, colour, left ? "end" : "start", esc(text));
+                       left ? x - 8 : x + 8, y - 6 - 15 * row, colour, left ? "end" : "start", esc(text));
     } else {
       text += fmt::format(" ({} unknown)", c.y_label);
       s += fmt::format(R"(<line x1="{0:.1f}" x2="{0:.1f}" y1="{1:.1f}" y2="{2:.1f}" stroke="{3}" stroke-width="2" stroke-dasharray="6,3"><title>{4}</title></line>)",

@@ -166,7 +166,10 @@ std::vector<DeviceChart> device_charts(const rules::DeviceMetrics& m, std::span<
 }
 
 std::string region_at(const RegionChart& chart, double x, double y) {
-  // Cells are half-open towards their upper bound, as the ">=" thresholds of the rules are.
+  // Cells are half-open towards their upper bound, as the ">=" thresholds of the rules are. The outer cells reach
+  // past the axes (no threshold lies beyond them): a point off the axes is in the cell at the edge.
+  x = std::clamp(x, chart.x_min, std::nextafter(chart.x_max, 0.0));
+  y = std::clamp(y, chart.y_min, std::nextafter(chart.y_max, 0.0));
   for (const auto& c : chart.cells) {
     if (x >= c.x0 && x < c.x1 && y >= c.y0 && y < c.y1) return c.label;
   }

@@ -56,7 +56,7 @@ struct DeviceChart {
 [[nodiscard]] std::vector<DeviceChart> device_charts(const rules::DeviceMetrics& m,
                                                      std::span<const rules::Ruleset* const> rulesets);
 
-// The label of the cell holding (x, y); empty when outside the axes.
+// The label of the cell holding (x, y); a point beyond the axes belongs to the cell at the edge.
 [[nodiscard]] std::string region_at(const RegionChart& chart, double x, double y);
 
 }  // namespace probe::report
