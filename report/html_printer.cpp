@@ -327,7 +327,9 @@ void charts(std::string& out, const rules::DeviceMetrics& m, const Assessment& a
     std::vector<std::string> where;
     for (const auto& p : dc.points) {
       where.push_back(p.y ? fmt::format("{}: {}", p.label, region_at(c, p.x, *p.y))
-                          : fmt::format("{}: {} unknown, TPP {}", p.label, c.y_label, format_number(p.x)));
+                          : !region_at_x(c, p.x).empty()
+                              ? fmt::format("{}: {} (at any {}; TPP {})", p.label, region_at_x(c, p.x), c.y_label, format_number(p.x))
+                              : fmt::format("{}: {} unknown, TPP {}", p.label, c.y_label, format_number(p.x)));
     }
     out += fmt::format("<figcaption>Regions of {} ({}, sha256 {}) evaluated by the rules engine at each cell between "
                        "the thresholds the file names; {}. Points: {}.</figcaption></figure>\n",

@@ -105,7 +105,9 @@ void positions(std::string& out, const rules::DeviceMetrics& m, const Assessment
     std::vector<std::vector<std::string>> rows;
     for (const auto& p : dc.points) {
       rows.push_back({p.label, format_number(p.x), p.y ? format_number(*p.y) : "unknown",
-                      p.y ? region_at(c, p.x, *p.y) : "— (" + c.y_label + " unknown)"});
+                      p.y                               ? region_at(c, p.x, *p.y)
+                      : !region_at_x(c, p.x).empty() ? region_at_x(c, p.x) + " (at any " + c.y_label + ")"
+                                                        : "— (" + c.y_label + " unknown)"});
     }
     table(out, {"basis", c.x_label, c.y_label, "region"}, rows);
     out += fmt::format("Thresholds from {}: {} at {}; {} at {}. {}.\n\n", md(c.ruleset_file), md(c.x_label),

@@ -176,4 +176,15 @@ std::string region_at(const RegionChart& chart, double x, double y) {
   return {};
 }
 
+std::string region_at_x(const RegionChart& chart, double x) {
+  x = std::clamp(x, chart.x_min, std::nextafter(chart.x_max, 0.0));
+  std::string label;
+  for (const auto& c : chart.cells) {
+    if (x < c.x0 || x >= c.x1) continue;
+    if (!label.empty() && c.label != label) return {};
+    label = c.label;
+  }
+  return label;
+}
+
 }  // namespace probe::report

@@ -59,4 +59,8 @@ struct DeviceChart {
 // The label of the cell holding (x, y); a point beyond the axes belongs to the cell at the edge.
 [[nodiscard]] std::string region_at(const RegionChart& chart, double x, double y);
 
+// The label at x whatever the second metric (a basis without PD: TPP 88 is outside 3A090 at any density);
+// empty when the column holds more than one region.
+[[nodiscard]] std::string region_at_x(const RegionChart& chart, double x);
+
 }  // namespace probe::report

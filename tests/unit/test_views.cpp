@@ -52,6 +52,9 @@ TEST(Views, RegionsOf2023AreTheEnginesClassification) {
   EXPECT_EQ(region_at(chart, 2368, 2.91), "outside 3A090.a/.b");  // H20
   EXPECT_EQ(region_at(chart, 4800, 1.0), "3A090.a.1");    // the line itself: >= holds
   EXPECT_EQ(region_at(chart, 4799.99, 1.0), "outside 3A090.a/.b");
+  EXPECT_EQ(region_at_x(chart, 88), "outside 3A090.a/.b");  // a CPU without a die area: outside at any PD
+  EXPECT_EQ(region_at_x(chart, 15832), "3A090.a.1");
+  EXPECT_EQ(region_at_x(chart, 2000), "");  // depends on the PD
   // Every cell was classified: nothing is left to a metric the chart does not fix.
   for (const auto& c : chart.cells) EXPECT_TRUE(c.evaluable) << c.label;
 }
