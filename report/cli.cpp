@@ -175,6 +175,9 @@ int run_classify(const Options& o, const Outputs& outputs, const std::string& co
 
 // probe describe-cpu: the live CPU as a recorded description (what --cpu-description reads back).
 int run_describe_cpu(const Options& o) {
+  if (!o.out_files.empty() || o.format != "text") {
+    throw InputError("describe-cpu: --out and --format do not apply (it prints JSON; --json FILE writes it to FILE)");
+  }
   const Topology topology{Topology::Options{}};
   const cpu::CpuDescription d = cpu::describe_this_cpu(
       topology.inventory(), fmt::format("recorded by probe {} describe-cpu on this machine, {}", kVersion,
