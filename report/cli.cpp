@@ -7,11 +7,13 @@
 #include <cstdio>
 #include <fmt/format.h>
 #include <fnmatch.h>
+#include <functional>
 #include <iostream>
 #include <set>
 
 #include "assessment.hpp"
 #include "cli_values.hpp"
+#include "commands/commands.hpp"
 #include "cpu_backend.hpp"
 #include "cpu_description.hpp"
 #include "interrupt.hpp"
@@ -36,13 +38,16 @@ constexpr const char* kFooter = R"(Commands:
                               chip database; exit 2 naming the file, entry and field when it is wrong
   probe classify --chip NAME  declared and derived metrics of a chip in the database and its verdicts under
                               every ruleset, measuring nothing
+  probe replay R.json         the verdicts of a recorded report under today's (or --rules) rules, what changed and
+                              why; measuring nothing (exit 1 when a classification changed)
+  probe compare BASE NEW      each figure of two reports against the spread of both runs; exit 1 on a regression
   probe describe-cpu          this machine's CPU as a recorded description (JSON; --json FILE writes it to FILE)
   probe --list --cpu-description FILE
                               identify a recorded CPU and list its theoretical per-cycle rates, measuring nothing
 
 Exit status:
   0  success
-  1  a measurement failed (its reason is in the report)
+  1  a measurement failed (its reason is in the report); replay: a classification changed; compare: a regression
   2  usage or input error (a one-line message says what was wrong)
   3  internal error in probe (please report it with the message)
   130, 143  interrupted by SIGINT (Ctrl-C), SIGTERM: the report is written with status interrupted, the
@@ -76,6 +81,9 @@ struct Options {
   std::string rulesets, chipdb, datacenter, chip, jurisdictions, vector_processor, check_file;
   double envelope_ft3 = 0;
   std::vector<std::string> rules_files;
+  std::vector<std::string> out_files;                       // --out FILE: format from the extension
+  std::string replay_report, compare_base, compare_new;
+  bool replay_command = false, compare_command = false;
   double die_area = 0, derive_clock = 0;
   double kernel_timeout = 0;  // seconds; 0: derived from the budget
   bool rules_command = false, classify_command = false, describe_cpu_command = false;
@@ -108,26 +116,36 @@ report::AssessmentOptions assessment_options(const Options& o) {
   return a;
 }
 
-void emit(const Options& o, std::string_view text_out, const nlohmann::json& doc) {
-  if (!o.json_file.empty()) report::write_file_atomically(o.json_file, doc.dump(2) + "\n");
-  if (o.format == "json") {
-    std::cout << doc.dump(2) << "\n";
-  } else {
-    std::cout << text_out;
-  }
-  std::cout.flush();
+// Text, JSON or a printer's view of a command's result, to standard output and every output file.
+void emit(const Outputs& outputs, std::string_view text_out, const nlohmann::json& doc,
+          const std::function<std::string(report::Format)>& view) {
+  emit_outputs(outputs, [&](report::Format f) {
+    if (f == report::Format::json) return doc.dump(2) + "\n";
+    if (f == report::Format::text) return std::string(text_out);
+    return view(f);
+  });
+}
+
+report::PrintContext print_context(std::string title, report::Format f) {
+  report::PrintContext ctx;
+  ctx.title = std::move(title);
+  if (f == report::Format::html || f == report::Format::markdown) ctx.binary_sha256 = binary_sha256();
+  ctx.signature = "not signed (a report as written by this run)";
+  return ctx;
 }
 
 // probe rules --check FILE: the file through the same reader as --rules (exit 2 with file, entry and field when
 // wrong), then through the engine: evaluated on every chip of the database (device scope) or on one node holding
 // each chip (node scope), so a rule written the day it is published can be tried before a report is replayed.
-int run_rules_check(const Options& o, const report::AssessmentOptions& a) {
+int run_rules_check(const Options& o, const report::AssessmentOptions& a, const Outputs& outputs) {
   rules::Ruleset rs = rules::load_ruleset_file(o.check_file);
   const rules::ChipDatabase& db = a.chipdb_file ? rules::ChipDatabase::load_file(*a.chipdb_file) : rules::ChipDatabase::builtin();
   std::string text = fmt::format("{}: ok: ruleset '{}' [{}] {} ({}), {} clause(s), status {}, scope {}, sha256 {}\n", o.check_file,
                                  rs.id, rs.jurisdiction, rs.citation, rs.effective.empty() ? "no effective date" : rs.effective,
                                  rs.clauses.size(), rules::to_string(rs.status), rs.scope, rs.sha256);
   nlohmann::json verdicts = nlohmann::json::array();
+  report::Table table;
+  table.header = {"chip", "clause", "outcome"};
   const rules::Ruleset* one[] = {&rs};
   for (const auto& chip : db.chips()) {
     rules::DeviceMetrics m = rules::chip_metrics(chip, db, a.overrides);
@@ -145,17 +163,26 @@ int run_rules_check(const Options& o, const report::AssessmentOptions& a) {
                                                          : v.classification.empty() ? std::string(rules::to_string(v.outcome))
                                                                                     : v.classification);
       verdicts.push_back(rules::to_json(v));
+      table.rows.push_back({chip.name, v.classification_clause, v.summary});
     }
   }
-  emit(o, text, nlohmann::json{{"check", {{"file", o.check_file}, {"ok", true}, {"ruleset", rules::to_json(rs)}, {"verdicts", verdicts}}}});
+  report::Section section;
+  section.title = fmt::format("{}: ruleset '{}' ({})", o.check_file, rs.id, rs.citation);
+  section.tables.push_back(std::move(table));
+  const std::vector<report::Section> sections{section};
+  emit(outputs, text,
+       nlohmann::json{{"check", {{"file", o.check_file}, {"ok", true}, {"ruleset", rules::to_json(rs)}, {"verdicts", verdicts}}}},
+       [&](report::Format f) {
+         return report::make_printer(f, print_context("probe rules --check", f))->render_sections(sections);
+       });
   return kExitOk;
 }
 
 // probe rules: every ruleset the book holds, with its status and the hash of its file.
-int run_rules(const Options& o) {
+int run_rules(const Options& o, const Outputs& outputs) {
   report::AssessmentOptions a = assessment_options(o);
   a.all_rulesets_by_default = true;
-  if (!o.check_file.empty()) return run_rules_check(o, a);
+  if (!o.check_file.empty()) return run_rules_check(o, a, outputs);
   report::Assessment assessment(a);
   const auto& book = assessment.rule_book();
   nlohmann::json doc = nlohmann::json::array();
@@ -166,15 +193,28 @@ int run_rules(const Options& o) {
       shown.push_back(r);
     }
   }
-  std::string text = fmt::format("Jurisdictions: {} (in force: {}); default selection: every ruleset in force, proposed ones only by "
-                                 "--ruleset ID\n",
-                                 fmt::join(book.jurisdictions(), ", "), fmt::join(book.jurisdictions(true), ", "));
-  emit(o, text + rules::render_rulesets(shown), nlohmann::json{{"rulesets", doc}, {"jurisdictions", book.jurisdictions()}});
+  const std::string heading = fmt::format(
+      "Jurisdictions: {} (in force: {}); default selection: every ruleset in force, proposed ones only by --ruleset ID\n",
+      fmt::join(book.jurisdictions(), ", "), fmt::join(book.jurisdictions(true), ", "));
+  report::Section section;
+  section.title = "Rulesets";
+  report::Table t;
+  t.header = {"id", "jurisdiction", "citation", "effective", "status", "title", "file", "sha256"};
+  for (const auto& r : shown) {
+    t.rows.push_back({r.id, r.jurisdiction, r.citation, r.effective, std::string(rules::to_string(r.status)), r.title,
+                      r.file_name, r.sha256});
+  }
+  section.tables.push_back(std::move(t));
+  const std::vector<report::Section> sections{section};
+  emit(outputs, heading + rules::render_rulesets(shown),
+       nlohmann::json{{"rulesets", doc}, {"jurisdictions", book.jurisdictions()}}, [&](report::Format f) {
+         return report::make_printer(f, print_context("probe rules", f))->render_sections(sections);
+       });
   return kExitOk;
 }
 
 // probe classify --chip NAME: the calculator, from the same engine as the report.
-int run_classify(const Options& o) {
+int run_classify(const Options& o, const Outputs& outputs, const std::string& command) {
   report::AssessmentOptions a = assessment_options(o);
   a.all_rulesets_by_default = true;
   report::Assessment assessment(a);
@@ -190,12 +230,24 @@ int run_classify(const Options& o) {
   nlohmann::json doc = assessment.device_json(d);
   doc["node_verdicts"] = assessment.node_json();
   doc["provenance"] = assessment.provenance_json();
-  emit(o, text, doc);
+  // The HTML and Markdown views read a report: one with no device, the chip coming from the assessment alone.
+  report::Report rep;
+  rep.tool_version = kVersion;
+  rep.command = command;
+  rep.started_at = rep.finished_at = utc_now_iso8601();
+  emit(outputs, text, doc, [&](report::Format f) {
+    report::PrintContext ctx = print_context(fmt::format("probe classify --chip {}", o.chip), f);
+    ctx.embedded_json = doc.dump(2) + "\n";
+    return report::make_printer(f, ctx)->render(rep, &assessment);
+  });
   return kExitOk;
 }
 
 // probe describe-cpu: the live CPU as a recorded description (what --cpu-description reads back).
 int run_describe_cpu(const Options& o) {
+  if (!o.out_files.empty() || o.format != "text") {
+    throw InputError("describe-cpu: --out and --format do not apply (it prints JSON; --json FILE writes it to FILE)");
+  }
   const Topology topology{Topology::Options{}};
   const cpu::CpuDescription d = cpu::describe_this_cpu(
       topology.inventory(), fmt::format("recorded by probe {} describe-cpu on this machine, {}", kVersion,
@@ -277,13 +329,12 @@ class Progress {
 };
 
 int run(const Options& o, const std::string& command, const char* argv0) {
-  if (o.format != "text" && o.format != "json") {
-    throw InputError(fmt::format("--format: '{}' is not one of text, json", o.format));
-  }
   // Every output path is checked before anything is read or measured.
-  if (!o.json_file.empty()) report::check_writable(o.json_file, "--json");
-  if (o.rules_command) return run_rules(o);
-  if (o.classify_command) return run_classify(o);
+  const Outputs outputs = resolve_outputs(o.format, o.out_files, o.json_file);
+  if (o.rules_command) return run_rules(o, outputs);
+  if (o.classify_command) return run_classify(o, outputs, command);
+  if (o.replay_command) return run_replay(ReplayOptions{o.replay_report, assessment_options(o)}, outputs);
+  if (o.compare_command) return run_compare(CompareOptions{o.compare_base, o.compare_new}, outputs);
   if (o.describe_cpu_command) return run_describe_cpu(o);
   // Read before anything else: a bad description is an input error (exit 2) naming the file and the field.
   std::optional<cpu::CpuDescription> description;
@@ -291,8 +342,7 @@ int run(const Options& o, const std::string& command, const char* argv0) {
   // Data files are read before anything is measured: a bad --rules file is an input error, not a late crash.
   report::Assessment assessment(assessment_options(o));
   const RunPolicy policy = RunPolicy::for_budget(o.quick ? Budget::quick : o.thorough ? Budget::thorough : Budget::normal);
-  const auto format = report::format_from_string(o.format);
-  if (!format) throw InputError(fmt::format("--format: '{}' is not one of text, json", o.format));
+  const report::Format format = outputs.stdout_format;
   const auto isa = cpu::isa_from_string(o.cpu_isa);
   if (!isa) throw InputError(fmt::format("--cpu-isa: '{}' is not one of amx, avx512, avx2, sse2", o.cpu_isa));
 
@@ -478,11 +528,15 @@ int run(const Options& o, const std::string& command, const char* argv0) {
   rep.finished_at = utc_now_iso8601();
   assessment.assess(rep);
 
-  if (!o.json_file.empty()) {
+  const auto view = [&](report::Format f) {
+    if (f == report::Format::json) return report::to_json_text(rep, &assessment);
+    return report::make_printer(f, print_context("probe report", f))->render(rep, &assessment);
+  };
+  if (!outputs.files.empty()) {
     const ExitDeferred writing;  // a second Ctrl-C waits for the rename: no half-written report, no temporary
-    report::write_file_atomically(o.json_file, report::to_json_text(rep, &assessment));
+    for (const auto& f : outputs.files) report::write_file_atomically(f.path, view(f.format));
   }
-  if (o.list && *format == report::Format::text) {
+  if (o.list && format == report::Format::text) {
     std::string out = report::render_inventory(rep);
     out += "\nDevices and kernels\n";
     for (const auto& t : targets) {
@@ -495,7 +549,7 @@ int run(const Options& o, const std::string& command, const char* argv0) {
     }
     std::cout << out;
   } else {
-    std::cout << report::make_printer(*format)->render(rep, &assessment);
+    std::cout << view(format);
   }
   std::cout.flush();
   if (const int sig = stop_signal(); sig != 0) return 128 + sig;
@@ -519,7 +573,11 @@ int run_cli(int argc, char** argv) {
   auto* thorough = app.add_flag("--thorough", o.thorough, "Long budget: more samples, tighter spread target");
   quick->excludes(thorough);
   app.add_option("--json", o.json_file, "Also write the JSON report to FILE (written atomically)")->type_name("FILE");
-  app.add_option("--format", o.format, "Standard-output format: text (default) or json")->type_name("FMT");
+  app.add_option("--format", o.format, "Standard-output format: text (default), json, html or md")->type_name("FMT");
+  app.add_option("--out", o.out_files,
+                 "Also write the output to FILE in the format its extension names: .txt, .json, .html, .md "
+                 "(repeatable; written atomically)")
+      ->type_name("FILE");
   app.add_option("--kernels", o.kernels, "Only these kernels: comma-separated ids or globs")->type_name("LIST");
   app.add_option("--device", o.devices, "Only these devices: comma-separated ids or globs (cpu0, cuda*)")
       ->type_name("LIST");
@@ -599,6 +657,17 @@ int run_cli(int argc, char** argv) {
   auto* describe_cmd = app.add_subcommand(
       "describe-cpu", "Print this machine's CPU as a recorded description (JSON; --json FILE writes it to FILE)");
   describe_cmd->fallthrough();
+  auto* replay_cmd = app.add_subcommand(
+      "replay", "Assess a recorded report again under today's (or --rules/--ruleset/--chipdb) rules and data, measuring "
+                "nothing, and show which verdicts changed and why");
+  replay_cmd->add_option("report", o.replay_report, "The recorded JSON report")->type_name("R.json")->required();
+  replay_cmd->fallthrough();
+  auto* compare_cmd = app.add_subcommand(
+      "compare", "Pair the devices and kernels of two reports and show each figure's change against the spread of "
+                 "both runs; exit 1 on a regression");
+  compare_cmd->add_option("base", o.compare_base, "The earlier (or golden) report")->type_name("BASE.json")->required();
+  compare_cmd->add_option("new", o.compare_new, "The report to judge")->type_name("NEW.json")->required();
+  compare_cmd->fallthrough();
   app.require_subcommand(0, 1);
 
   std::string command = "probe";
@@ -620,9 +689,21 @@ int run_cli(int argc, char** argv) {
   o.rules_command = rules_cmd->parsed();
   o.classify_command = classify_cmd->parsed();
   o.describe_cpu_command = describe_cmd->parsed();
-  if ((o.rules_command || o.classify_command || o.describe_cpu_command) &&
+  o.replay_command = replay_cmd->parsed();
+  o.compare_command = compare_cmd->parsed();
+  if (o.compare_command && (!o.rules_files.empty() || !o.rulesets.empty() || !o.chipdb.empty())) {
+    std::cerr << "probe: compare compares measurements: --rules, --ruleset and --chipdb do not apply (replay each "
+                 "report for its verdicts; see probe --help)\n";
+    return kExitUsage;
+  }
+  if ((o.rules_command || o.classify_command || o.describe_cpu_command || o.replay_command || o.compare_command) &&
       (o.report || o.list || o.quick || o.thorough || !o.cpu_description.empty())) {
-    std::cerr << "probe: " << (o.rules_command ? "rules" : o.classify_command ? "classify" : "describe-cpu")
+    std::cerr << "probe: "
+              << (o.rules_command      ? "rules"
+                  : o.classify_command ? "classify"
+                  : o.replay_command   ? "replay"
+                  : o.compare_command  ? "compare"
+                                       : "describe-cpu")
               << " measures nothing: --report, --list, --quick, --thorough and --cpu-description do not apply (see "
                  "probe --help)\n";
     return kExitUsage;

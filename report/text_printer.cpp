@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 #include <map>
+#include <stdexcept>
 
 #include "json_io.hpp"
 #include "printer.hpp"
@@ -247,8 +248,15 @@ void identification_lines(std::string& out, const DeviceReport& d) {
 
 class TextPrinter final : public Printer {
  public:
+  explicit TextPrinter(PrintContext c) : m_ctx(std::move(c)) {}
+
+  std::string render_sections(std::span<const Section> sections) const override {
+    return render_sections_text(m_ctx.preamble) + render_sections_text(sections);
+  }
+
   std::string render(const Report& r, const Assessment* a) const override {
-    std::string out = fmt::format("probe {} — {} budget — {} → {}\n\n", r.tool_version, r.budget, r.started_at,
+    std::string out = render_sections_text(m_ctx.preamble);
+    out += fmt::format("probe {} — {} budget — {} → {}\n\n", r.tool_version, r.budget, r.started_at,
                                   r.finished_at);
     if (r.status == "interrupted") {
       out += fmt::format("INTERRUPTED by {}: the measurements completed are kept; {} kernel(s) not reached (listed "
@@ -312,11 +320,18 @@ class TextPrinter final : public Printer {
     }
     return out;
   }
+
+ private:
+  PrintContext m_ctx;
 };
 
 class JsonPrinter final : public Printer {
  public:
   std::string render(const Report& r, const Assessment* a) const override { return to_json_text(r, a); }
+  // The commands that render sections (compare, replay) write their own JSON document.
+  std::string render_sections(std::span<const Section>) const override {
+    throw std::logic_error("the JSON printer renders reports only");
+  }
 };
 
 }  // namespace
@@ -348,12 +363,72 @@ std::string format_bytes(std::uint64_t bytes) {
 std::optional<Format> format_from_string(std::string_view s) noexcept {
   if (s == "text") return Format::text;
   if (s == "json") return Format::json;
+  if (s == "html") return Format::html;
+  if (s == "md" || s == "markdown") return Format::markdown;
   return std::nullopt;
 }
 
-std::unique_ptr<Printer> make_printer(Format f) {
-  if (f == Format::json) return std::make_unique<JsonPrinter>();
-  return std::make_unique<TextPrinter>();
+std::optional<Format> format_from_path(const std::filesystem::path& path) noexcept {
+  std::string ext = path.extension().string();
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext == ".txt") return Format::text;
+  if (ext == ".json") return Format::json;
+  if (ext == ".html" || ext == ".htm") return Format::html;
+  if (ext == ".md") return Format::markdown;
+  return std::nullopt;
+}
+
+std::string_view to_string(Format f) noexcept {
+  switch (f) {
+    case Format::text: return "text";
+    case Format::json: return "json";
+    case Format::html: return "html";
+    case Format::markdown: return "md";
+  }
+  return "text";
+}
+
+std::unique_ptr<Printer> make_printer(Format f, PrintContext context) {
+  switch (f) {
+    case Format::json: return std::make_unique<JsonPrinter>();
+    case Format::html: return make_html_printer(std::move(context));
+    case Format::markdown: return make_markdown_printer(std::move(context));
+    case Format::text: break;
+  }
+  return std::make_unique<TextPrinter>(std::move(context));
+}
+
+std::string render_sections_text(std::span<const Section> sections) {
+  std::string out;
+  for (const auto& s : sections) {
+    out += s.title + "\n";
+    for (const auto& p : s.paragraphs) out += "  " + p + "\n";
+    for (const auto& t : s.tables) {
+      if (!t.caption.empty()) out += "  " + t.caption + "\n";
+      // Column widths from the widest cell (in bytes: good enough for the ASCII most cells are).
+      std::vector<std::size_t> w(t.header.size(), 0);
+      auto fit = [&](const std::vector<std::string>& row) {
+        for (std::size_t i = 0; i < row.size() && i < w.size(); ++i) w[i] = std::max(w[i], row[i].size());
+      };
+      fit(t.header);
+      for (const auto& r : t.rows) fit(r);
+      auto line = [&](const std::vector<std::string>& row, std::string_view mark) {
+        std::string l = fmt::format("  {:<2}", mark);
+        for (std::size_t i = 0; i < row.size() && i < w.size(); ++i) {
+          l += fmt::format("{:<{}}", row[i], i + 1 == w.size() ? 0 : w[i] + 2);
+        }
+        while (!l.empty() && l.back() == ' ') l.pop_back();
+        out += l + "\n";
+      };
+      line(t.header, "");
+      for (std::size_t i = 0; i < t.rows.size(); ++i) {
+        const std::string& cls = i < t.row_class.size() ? t.row_class[i] : std::string();
+        line(t.rows[i], cls == "regression" ? "!" : cls == "changed" ? "*" : cls == "improved" ? "+" : "");
+      }
+    }
+    out += "\n";
+  }
+  return out;
 }
 
 }  // namespace probe::report
