@@ -1,5 +1,7 @@
 #include "assessment.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "probe/error.hpp"
@@ -15,12 +17,23 @@ Assessment::Assessment(const AssessmentOptions& o) : m_book(rules::RuleBook::bui
   }
   // A user's file replaces a built-in ruleset of the same id: that is how a newer version of a rule is tried.
   for (const auto& f : o.rules_files) m_book.add(rules::load_ruleset_file(f), true);
+  for (const auto& j : o.jurisdictions) {
+    const auto known = m_book.jurisdictions();
+    if (std::find(known.begin(), known.end(), j) == known.end()) {
+      throw InputError(fmt::format("--jurisdiction: no ruleset for '{}' (known: {})", j, fmt::join(known, ", ")));
+    }
+  }
   std::vector<std::string> ids = o.ruleset_ids;
   if (ids.empty() && o.all_rulesets_by_default) {
-    for (const auto& r : m_book.all()) ids.push_back(r.id);
+    // A bill is evaluated only when asked for by id; --jurisdiction narrows "every ruleset" as it does the default.
+    const auto& js = o.jurisdictions;
+    for (const auto& r : m_book.all()) {
+      bool wanted = js.empty() || std::find(js.begin(), js.end(), r.jurisdiction) != js.end();
+      if (r.status != rules::RuleStatus::proposed && wanted) ids.push_back(r.id);
+    }
   }
-  m_device_sets = m_book.select(ids);
-  m_node_sets = m_book.select_node(ids);
+  m_device_sets = m_book.select(ids, o.jurisdictions);
+  m_node_sets = m_book.select_node(ids, o.jurisdictions);
 }
 
 void Assessment::assess(const Report& report) {
@@ -30,7 +43,7 @@ void Assessment::assess(const Report& report) {
   for (const auto& d : report.devices) {
     DeviceAssessment a{rules::device_metrics(d, *m_db, m_overrides), {}};
     a.verdicts = rules::evaluate(m_device_sets, a.metrics);
-    members.push_back(rules::NodeMember{d.info.id, d.info.id, true, true, a.verdicts, {}});
+    members.push_back(rules::NodeMember{d.info.id, d.info.id, true, true, a.verdicts, {}, rules::assessed_values(a.metrics)});
     m_devices.push_back(std::move(a));
   }
   // Accelerators on the bus that no backend measured still count in the node (an 8-GPU node whose CUDA plugin
@@ -58,7 +71,7 @@ void Assessment::assess(const Report& report) {
       a.metrics.chip_match = fmt::format("pci {:04x}:{:04x}", id.vendor_id, id.device_id);
       a.verdicts = rules::evaluate(m_device_sets, a.metrics);
       ua.label = fmt::format("{} {} (pci {:04x}:{:04x})", id.bus_id, chip->display_name(), id.vendor_id, id.device_id);
-      members.push_back(rules::NodeMember{id.bus_id, ua.label, false, true, a.verdicts, {}});
+      members.push_back(rules::NodeMember{id.bus_id, ua.label, false, true, a.verdicts, {}, rules::assessed_values(a.metrics)});
       ua.assessed = std::move(a);
     } else {
       members.push_back(rules::NodeMember{id.bus_id, fmt::format("{} (not in the chip database; {})", ua.label, u.reason),
@@ -66,7 +79,7 @@ void Assessment::assess(const Report& report) {
     }
     m_unmeasured.push_back(std::move(ua));
   }
-  m_node = rules::evaluate_node(m_node_sets, std::span<const rules::NodeMember>(members));
+  m_node = rules::evaluate_node(m_node_sets, std::span<const rules::NodeMember>(members), m_overrides.envelope_ft3);
 }
 
 const UnmeasuredAssessment* Assessment::find_unmeasured(std::string_view bus_id) const noexcept {
@@ -88,9 +101,10 @@ void Assessment::assess_chip(std::string_view name) {
   m_unmeasured.clear();
   DeviceAssessment a{rules::chip_metrics(*chip, *m_db, m_overrides), {}};
   a.verdicts = rules::evaluate(m_device_sets, a.metrics);
-  std::vector<std::vector<rules::Verdict>> all{a.verdicts};
+  std::vector<rules::NodeMember> members{
+      rules::NodeMember{a.metrics.device_id, a.metrics.device_name, true, true, a.verdicts, {}, rules::assessed_values(a.metrics)}};
   m_devices.push_back(std::move(a));
-  m_node = rules::evaluate_node(m_node_sets, all);
+  m_node = rules::evaluate_node(m_node_sets, std::span<const rules::NodeMember>(members), m_overrides.envelope_ft3);
 }
 
 const DeviceAssessment* Assessment::find(std::string_view id) const noexcept {

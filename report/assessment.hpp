@@ -18,7 +18,8 @@ struct AssessmentOptions {
   std::vector<std::string> rules_files;  // --rules FILE: added to (or replacing) the built-in rulesets
   std::optional<std::string> chipdb_file;  // --chipdb FILE instead of the built-in chip database
   rules::Overrides overrides;              // --die-area, --datacenter
-  bool all_rulesets_by_default = false;    // classify: superseded and rescinded ones too
+  bool all_rulesets_by_default = false;    // classify: superseded and rescinded ones too (proposed: only by id)
+  std::vector<std::string> jurisdictions;  // --jurisdiction: narrows the default selection; empty: all
 };
 
 struct DeviceAssessment {

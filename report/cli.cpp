@@ -7,12 +7,14 @@
 #include <cstdio>
 #include <fmt/format.h>
 #include <fnmatch.h>
+#include <functional>
 #include <iostream>
 #include <set>
 
 #include "assessment.hpp"
 #include "cli_values.hpp"
 #include "command.hpp"
+#include "commands/commands.hpp"
 #include "cpu_backend.hpp"
 #include "cpu_description.hpp"
 #include "interrupt.hpp"
@@ -33,9 +35,14 @@ namespace {
 constexpr const char* kFooter = R"(Commands:
   probe [--report]            inventory, measure, assess and print the report (default)
   probe --list                inventory, backends, devices and kernels; measures nothing
-  probe rules                 the rulesets known (built in, plus --rules FILE)
+  probe rules                 the rulesets known (built in, plus --rules FILE), by jurisdiction
+  probe rules --check FILE    validate a rules file you wrote (schema and engine) and show its verdicts on the
+                              chip database; exit 2 naming the file, entry and field when it is wrong
   probe classify --chip NAME  declared and derived metrics of a chip in the database and its verdicts under
                               every ruleset, measuring nothing
+  probe replay R.json         the verdicts of a recorded report under today's (or --rules) rules, what changed and
+                              why; measuring nothing (exit 1 when a classification changed)
+  probe compare BASE NEW      each figure of two reports against the spread of both runs; exit 1 on a regression
   probe describe-cpu          this machine's CPU as a recorded description (JSON; --json FILE writes it to FILE)
   probe --list --cpu-description FILE
                               identify a recorded CPU and list its theoretical per-cycle rates, measuring nothing
@@ -47,7 +54,8 @@ constexpr const char* kFooter = R"(Commands:
 
 Exit status:
   0  success
-  1  a measurement failed (its reason is in the report)
+  1  a measurement failed (its reason is in the report); replay: a classification changed; compare: a regression;
+     verify: a check failed
   2  usage or input error (a one-line message says what was wrong)
   3  internal error in probe (please report it with the message)
   130, 143  interrupted by SIGINT (Ctrl-C), SIGTERM: the report is written with status interrupted, the
@@ -78,8 +86,12 @@ struct Options {
   std::vector<std::string> plugin_dirs;
   int threads = 0;
   // Control parameters
-  std::string rulesets, chipdb, datacenter, chip;
+  std::string rulesets, chipdb, datacenter, chip, jurisdictions, vector_processor, check_file;
+  double envelope_ft3 = 0;
   std::vector<std::string> rules_files;
+  std::vector<std::string> out_files;                       // --out FILE: format from the extension
+  std::string replay_report, compare_base, compare_new;
+  bool replay_command = false, compare_command = false;
   double die_area = 0, derive_clock = 0;
   double kernel_timeout = 0;  // seconds; 0: derived from the budget
   bool rules_command = false, classify_command = false, describe_cpu_command = false;
@@ -99,33 +111,119 @@ report::AssessmentOptions assessment_options(const Options& o) {
     }
     a.overrides.datacenter = o.datacenter == "yes";
   }
+  if (!o.vector_processor.empty()) {
+    if (o.vector_processor != "yes" && o.vector_processor != "no") {
+      throw InputError(fmt::format("--vector-processor: '{}' is not yes or no", o.vector_processor));
+    }
+    a.overrides.vector_processor = o.vector_processor == "yes";
+  }
+  if (o.envelope_ft3 > 0) a.overrides.envelope_ft3 = o.envelope_ft3;
+  for (auto j : split_list(o.jurisdictions)) {
+    for (char& c : j) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    a.jurisdictions.push_back(j);
+  }
   return a;
 }
 
-void emit(const Options& o, std::string_view text_out, const nlohmann::json& doc) {
-  if (!o.json_file.empty()) report::write_file_atomically(o.json_file, doc.dump(2) + "\n");
-  if (o.format == "json") {
-    std::cout << doc.dump(2) << "\n";
-  } else {
-    std::cout << text_out;
+// Text, JSON or a printer's view of a command's result, to standard output and every output file.
+void emit(const Outputs& outputs, std::string_view text_out, const nlohmann::json& doc,
+          const std::function<std::string(report::Format)>& view) {
+  emit_outputs(outputs, [&](report::Format f) {
+    if (f == report::Format::json) return doc.dump(2) + "\n";
+    if (f == report::Format::text) return std::string(text_out);
+    return view(f);
+  });
+}
+
+report::PrintContext print_context(std::string title, report::Format f) {
+  report::PrintContext ctx;
+  ctx.title = std::move(title);
+  if (f == report::Format::html || f == report::Format::markdown) ctx.binary_sha256 = binary_sha256();
+  ctx.signature = "not signed (a report as written by this run)";
+  return ctx;
+}
+
+// probe rules --check FILE: the file through the same reader as --rules (exit 2 with file, entry and field when
+// wrong), then through the engine: evaluated on every chip of the database (device scope) or on one node holding
+// each chip (node scope), so a rule written the day it is published can be tried before a report is replayed.
+int run_rules_check(const Options& o, const report::AssessmentOptions& a, const Outputs& outputs) {
+  rules::Ruleset rs = rules::load_ruleset_file(o.check_file);
+  const rules::ChipDatabase& db = a.chipdb_file ? rules::ChipDatabase::load_file(*a.chipdb_file) : rules::ChipDatabase::builtin();
+  std::string text = fmt::format("{}: ok: ruleset '{}' [{}] {} ({}), {} clause(s), status {}, scope {}, sha256 {}\n", o.check_file,
+                                 rs.id, rs.jurisdiction, rs.citation, rs.effective.empty() ? "no effective date" : rs.effective,
+                                 rs.clauses.size(), rules::to_string(rs.status), rs.scope, rs.sha256);
+  nlohmann::json verdicts = nlohmann::json::array();
+  report::Table table;
+  table.header = {"chip", "clause", "outcome"};
+  const rules::Ruleset* one[] = {&rs};
+  for (const auto& chip : db.chips()) {
+    rules::DeviceMetrics m = rules::chip_metrics(chip, db, a.overrides);
+    std::vector<rules::Verdict> vs;
+    if (rs.scope == "device") {
+      vs = rules::evaluate(one, m);
+    } else {
+      std::vector<rules::NodeMember> members{rules::NodeMember{m.device_id, m.device_name, true, true, {}, {}, rules::assessed_values(m)}};
+      members.front().verdicts = rules::evaluate(rules::RuleBook::builtin().select(), m);
+      vs = rules::evaluate_node(one, std::span<const rules::NodeMember>(members), a.overrides.envelope_ft3);
+      for (auto& v : vs) v.subject = chip.id;
+    }
+    for (const auto& v : vs) {
+      text += fmt::format("  {:<24} {}\n", chip.name, v.outcome == rules::Outcome::matched ? v.classification
+                                                         : v.classification.empty() ? std::string(rules::to_string(v.outcome))
+                                                                                    : v.classification);
+      verdicts.push_back(rules::to_json(v));
+      table.rows.push_back({chip.name, v.classification_clause, v.summary});
+    }
   }
-  std::cout.flush();
+  report::Section section;
+  section.title = fmt::format("{}: ruleset '{}' ({})", o.check_file, rs.id, rs.citation);
+  section.tables.push_back(std::move(table));
+  const std::vector<report::Section> sections{section};
+  emit(outputs, text,
+       nlohmann::json{{"check", {{"file", o.check_file}, {"ok", true}, {"ruleset", rules::to_json(rs)}, {"verdicts", verdicts}}}},
+       [&](report::Format f) {
+         return report::make_printer(f, print_context("probe rules --check", f))->render_sections(sections);
+       });
+  return kExitOk;
 }
 
 // probe rules: every ruleset the book holds, with its status and the hash of its file.
-int run_rules(const Options& o) {
+int run_rules(const Options& o, const Outputs& outputs) {
   report::AssessmentOptions a = assessment_options(o);
   a.all_rulesets_by_default = true;
+  if (!o.check_file.empty()) return run_rules_check(o, a, outputs);
   report::Assessment assessment(a);
   const auto& book = assessment.rule_book();
   nlohmann::json doc = nlohmann::json::array();
   for (const auto& r : book.all()) doc.push_back(rules::to_json(r));
-  emit(o, rules::render_rulesets(book.all()), nlohmann::json{{"rulesets", doc}});
+  std::vector<rules::Ruleset> shown;
+  for (const auto& r : book.all()) {
+    if (a.jurisdictions.empty() || std::find(a.jurisdictions.begin(), a.jurisdictions.end(), r.jurisdiction) != a.jurisdictions.end()) {
+      shown.push_back(r);
+    }
+  }
+  const std::string heading = fmt::format(
+      "Jurisdictions: {} (in force: {}); default selection: every ruleset in force, proposed ones only by --ruleset ID\n",
+      fmt::join(book.jurisdictions(), ", "), fmt::join(book.jurisdictions(true), ", "));
+  report::Section section;
+  section.title = "Rulesets";
+  report::Table t;
+  t.header = {"id", "jurisdiction", "citation", "effective", "status", "title", "file", "sha256"};
+  for (const auto& r : shown) {
+    t.rows.push_back({r.id, r.jurisdiction, r.citation, r.effective, std::string(rules::to_string(r.status)), r.title,
+                      r.file_name, r.sha256});
+  }
+  section.tables.push_back(std::move(t));
+  const std::vector<report::Section> sections{section};
+  emit(outputs, heading + rules::render_rulesets(shown),
+       nlohmann::json{{"rulesets", doc}, {"jurisdictions", book.jurisdictions()}}, [&](report::Format f) {
+         return report::make_printer(f, print_context("probe rules", f))->render_sections(sections);
+       });
   return kExitOk;
 }
 
 // probe classify --chip NAME: the calculator, from the same engine as the report.
-int run_classify(const Options& o) {
+int run_classify(const Options& o, const Outputs& outputs, const std::string& command) {
   report::AssessmentOptions a = assessment_options(o);
   a.all_rulesets_by_default = true;
   report::Assessment assessment(a);
@@ -135,18 +233,30 @@ int run_classify(const Options& o) {
   text += "\n";
   text += rules::render_text(d.verdicts);
   if (!assessment.node().empty()) {
-    text += "\nA computer containing this chip (4A090):\n";
-    for (const auto& v : assessment.node()) text += "  " + v.summary + "\n";
+    text += "\nA computer containing this chip (4A090, 4A507, node APP; supercomputer: this one chip's share):\n";
+    for (const auto& v : assessment.node()) text += fmt::format("  [{}] {}\n", v.jurisdiction, v.summary);
   }
   nlohmann::json doc = assessment.device_json(d);
   doc["node_verdicts"] = assessment.node_json();
   doc["provenance"] = assessment.provenance_json();
-  emit(o, text, doc);
+  // The HTML and Markdown views read a report: one with no device, the chip coming from the assessment alone.
+  report::Report rep;
+  rep.tool_version = kVersion;
+  rep.command = command;
+  rep.started_at = rep.finished_at = utc_now_iso8601();
+  emit(outputs, text, doc, [&](report::Format f) {
+    report::PrintContext ctx = print_context(fmt::format("probe classify --chip {}", o.chip), f);
+    ctx.embedded_json = doc.dump(2) + "\n";
+    return report::make_printer(f, ctx)->render(rep, &assessment);
+  });
   return kExitOk;
 }
 
 // probe describe-cpu: the live CPU as a recorded description (what --cpu-description reads back).
 int run_describe_cpu(const Options& o) {
+  if (!o.out_files.empty() || o.format != "text") {
+    throw InputError("describe-cpu: --out and --format do not apply (it prints JSON; --json FILE writes it to FILE)");
+  }
   const Topology topology{Topology::Options{}};
   const cpu::CpuDescription d = cpu::describe_this_cpu(
       topology.inventory(), fmt::format("recorded by probe {} describe-cpu on this machine, {}", kVersion,
@@ -256,17 +366,16 @@ std::vector<evidence::DeviceEvidence> attest_selected(const std::vector<Target>&
 }
 
 int run(const Options& o, const std::string& command, const char* argv0) {
-  if (o.format != "text" && o.format != "json") {
-    throw InputError(fmt::format("--format: '{}' is not one of text, json", o.format));
-  }
   // Every output path is checked before anything is read or measured.
-  if (!o.json_file.empty()) report::check_writable(o.json_file, "--json");
+  const Outputs outputs = resolve_outputs(o.format, o.out_files, o.json_file);
   // The key, the challenge and the statement's path too: a signing run never fails after measuring.
   std::optional<RunSigner> signer;
   if (!o.sign.key_file.empty()) signer.emplace(o.sign, o.json_file);
   if (!signer && !o.sign.challenge.empty()) throw InputError("--challenge: only with --sign (it is bound into the signed statement)");
-  if (o.rules_command) return run_rules(o);
-  if (o.classify_command) return run_classify(o);
+  if (o.rules_command) return run_rules(o, outputs);
+  if (o.classify_command) return run_classify(o, outputs, command);
+  if (o.replay_command) return run_replay(ReplayOptions{o.replay_report, assessment_options(o)}, outputs);
+  if (o.compare_command) return run_compare(CompareOptions{o.compare_base, o.compare_new}, outputs);
   if (o.describe_cpu_command) return run_describe_cpu(o);
   // Read before anything else: a bad description is an input error (exit 2) naming the file and the field.
   std::optional<cpu::CpuDescription> description;
@@ -274,8 +383,7 @@ int run(const Options& o, const std::string& command, const char* argv0) {
   // Data files are read before anything is measured: a bad --rules file is an input error, not a late crash.
   report::Assessment assessment(assessment_options(o));
   const RunPolicy policy = RunPolicy::for_budget(o.quick ? Budget::quick : o.thorough ? Budget::thorough : Budget::normal);
-  const auto format = report::format_from_string(o.format);
-  if (!format) throw InputError(fmt::format("--format: '{}' is not one of text, json", o.format));
+  const report::Format format = outputs.stdout_format;
   const auto isa = cpu::isa_from_string(o.cpu_isa);
   if (!isa) throw InputError(fmt::format("--cpu-isa: '{}' is not one of amx, avx512, avx2, sse2", o.cpu_isa));
 
@@ -460,25 +568,29 @@ int run(const Options& o, const std::string& command, const char* argv0) {
   rep.finished_at = utc_now_iso8601();
   assessment.assess(rep);
 
+  const auto view = [&](report::Format f) {
+    if (f == report::Format::json) return report::to_json_text(rep, &assessment);
+    report::PrintContext ctx = print_context("probe report", f);
+    if (signer) ctx.signature = signer->describe();
+    return report::make_printer(f, ctx)->render(rep, &assessment);
+  };
+  if (!outputs.files.empty()) {
+    const ExitDeferred writing;  // a second Ctrl-C waits for the rename: no half-written report, no temporary
+    for (const auto& f : outputs.files) report::write_file_atomically(f.path, view(f.format));
+  }
   std::string signed_note;
-  if (!o.json_file.empty()) {
-    const std::string text = report::to_json_text(rep, &assessment);
-    {
-      const ExitDeferred writing;  // a second Ctrl-C waits for the rename: no half-written report, no temporary
-      report::write_file_atomically(o.json_file, text);
+  if (signer) {
+    const std::string text = view(report::Format::json);  // the text --json wrote
+    SignedRun run{o.json_file, text, exe_path(argv0), command, &rep, &assessment, {}, {}};
+    for (const auto& f : {o.cpu_description, o.topology_xml}) {
+      if (!f.empty()) run.input_files.push_back(f);
     }
-    if (signer) {
-      SignedRun run{o.json_file, text, exe_path(argv0), command, &rep, &assessment, {}, {}};
-      for (const auto& f : {o.cpu_description, o.topology_xml}) {
-        if (!f.empty()) run.input_files.push_back(f);
-      }
-      run.devices = attest_selected(targets, selected, signer->nonce(text));
-      const ExitDeferred writing;
-      signed_note = signer->write(run);
-    }
+    run.devices = attest_selected(targets, selected, signer->nonce(text));
+    const ExitDeferred writing;
+    signed_note = signer->write(run);
   }
   remotes.clear();  // the idle workers exit (--list, devices left out)
-  if (o.list && *format == report::Format::text) {
+  if (o.list && format == report::Format::text) {
     std::string out = report::render_inventory(rep);
     out += "\nDevices and kernels\n";
     for (const auto& t : targets) {
@@ -491,9 +603,9 @@ int run(const Options& o, const std::string& command, const char* argv0) {
     }
     std::cout << out;
   } else {
-    std::cout << report::make_printer(*format)->render(rep, &assessment);
+    std::cout << view(format);
   }
-  if (*format == report::Format::text) std::cout << signed_note;
+  if (format == report::Format::text) std::cout << signed_note;
   std::cout.flush();
   if (const int sig = stop_signal(); sig != 0) return 128 + sig;
   return rep.any_failed() ? kExitMeasurementFailed : kExitOk;
@@ -532,7 +644,11 @@ int run_cli(int argc, char** argv) {
   auto* thorough = app.add_flag("--thorough", o.thorough, "Long budget: more samples, tighter spread target");
   quick->excludes(thorough);
   app.add_option("--json", o.json_file, "Also write the JSON report to FILE (written atomically)")->type_name("FILE");
-  app.add_option("--format", o.format, "Standard-output format: text (default) or json")->type_name("FMT");
+  app.add_option("--format", o.format, "Standard-output format: text (default), json, html or md")->type_name("FMT");
+  app.add_option("--out", o.out_files,
+                 "Also write the output to FILE in the format its extension names: .txt, .json, .html, .md "
+                 "(repeatable; written atomically)")
+      ->type_name("FILE");
   app.add_option("--kernels", o.kernels, "Only these kernels: comma-separated ids or globs")->type_name("LIST");
   app.add_option("--device", o.devices, "Only these devices: comma-separated ids or globs (cpu0, cuda*)")
       ->type_name("LIST");
@@ -585,7 +701,23 @@ int run_cli(int argc, char** argv) {
                                                "to 3A090): yes or no")
       ->type_name("yes|no");
 
-  auto* rules_cmd = app.add_subcommand("rules", "List the rulesets: id, instrument, effective date, status, file hash");
+  app.add_option("--jurisdiction", o.jurisdictions,
+                 "Evaluate only the rulesets of these jurisdictions: comma-separated (US, EU, UK, JP, KR; default: every "
+                 "jurisdiction with a ruleset in force; see probe rules)")
+      ->type_name("LIST");
+  app.add_option("--envelope-ft3", o.envelope_ft3,
+                 "The system's envelope in cubic feet, for the 'supercomputer' test (15 CFR 772.1): an input, never measured")
+      ->type_name("FT3")
+      ->check(strict("--envelope-ft3", "above 0, up to 1e9", [](std::string_view v) {
+        if (parse_number(v, "--envelope-ft3", 0, 1e9) <= 0) throw InputError(fmt::format("--envelope-ft3: '{}' is not a positive volume", v));
+      }));
+  app.add_option("--vector-processor", o.vector_processor,
+                 "Whether the processors are 'vector processors' (APP weighting factor 0.9, else 0.3): yes or no")
+      ->type_name("yes|no");
+
+  auto* rules_cmd = app.add_subcommand("rules", "List the rulesets by jurisdiction: id, instrument, effective date, status, file hash");
+  rules_cmd->add_option("--check", o.check_file, "Validate this rules file (schema and engine) and show its verdicts on the chip database")
+      ->type_name("FILE");
   rules_cmd->fallthrough();
   auto* classify_cmd = app.add_subcommand(
       "classify", "Declared and derived metrics of a chip in the database and its verdicts, measuring nothing");
@@ -596,6 +728,17 @@ int run_cli(int argc, char** argv) {
   auto* describe_cmd = app.add_subcommand(
       "describe-cpu", "Print this machine's CPU as a recorded description (JSON; --json FILE writes it to FILE)");
   describe_cmd->fallthrough();
+  auto* replay_cmd = app.add_subcommand(
+      "replay", "Assess a recorded report again under today's (or --rules/--ruleset/--chipdb) rules and data, measuring "
+                "nothing, and show which verdicts changed and why");
+  replay_cmd->add_option("report", o.replay_report, "The recorded JSON report")->type_name("R.json")->required();
+  replay_cmd->fallthrough();
+  auto* compare_cmd = app.add_subcommand(
+      "compare", "Pair the devices and kernels of two reports and show each figure's change against the spread of "
+                 "both runs; exit 1 on a regression");
+  compare_cmd->add_option("base", o.compare_base, "The earlier (or golden) report")->type_name("BASE.json")->required();
+  compare_cmd->add_option("new", o.compare_new, "The report to judge")->type_name("NEW.json")->required();
+  compare_cmd->fallthrough();
   add_sign_options(app, o.sign);
   const std::vector<Command> commands{add_keygen_command(app), add_verify_command(app)};
   app.require_subcommand(0, 1);
@@ -618,9 +761,10 @@ int run_cli(int argc, char** argv) {
   }
   for (const auto& c : commands) {
     if (!c.app->parsed()) continue;
-    if (o.report || o.list || o.quick || o.thorough || !o.json_file.empty() || !o.sign.key_file.empty()) {
-      std::cerr << "probe: " << c.app->get_name() << " measures nothing: --report, --list, --quick, --thorough, --json "
-                   "and --sign do not apply (see probe " << c.app->get_name() << " --help)\n";
+    if (o.report || o.list || o.quick || o.thorough || !o.json_file.empty() || !o.out_files.empty() ||
+        !o.sign.key_file.empty()) {
+      std::cerr << "probe: " << c.app->get_name() << " measures nothing: --report, --list, --quick, --thorough, --json, "
+                   "--out and --sign do not apply (see probe " << c.app->get_name() << " --help)\n";
       return kExitUsage;
     }
     return guarded([&] { return c.run(); });
@@ -628,9 +772,21 @@ int run_cli(int argc, char** argv) {
   o.rules_command = rules_cmd->parsed();
   o.classify_command = classify_cmd->parsed();
   o.describe_cpu_command = describe_cmd->parsed();
-  if ((o.rules_command || o.classify_command || o.describe_cpu_command) &&
+  o.replay_command = replay_cmd->parsed();
+  o.compare_command = compare_cmd->parsed();
+  if (o.compare_command && (!o.rules_files.empty() || !o.rulesets.empty() || !o.chipdb.empty())) {
+    std::cerr << "probe: compare compares measurements: --rules, --ruleset and --chipdb do not apply (replay each "
+                 "report for its verdicts; see probe --help)\n";
+    return kExitUsage;
+  }
+  if ((o.rules_command || o.classify_command || o.describe_cpu_command || o.replay_command || o.compare_command) &&
       (o.report || o.list || o.quick || o.thorough || !o.cpu_description.empty() || !o.sign.key_file.empty())) {
-    std::cerr << "probe: " << (o.rules_command ? "rules" : o.classify_command ? "classify" : "describe-cpu")
+    std::cerr << "probe: "
+              << (o.rules_command      ? "rules"
+                  : o.classify_command ? "classify"
+                  : o.replay_command   ? "replay"
+                  : o.compare_command  ? "compare"
+                                       : "describe-cpu")
               << " measures nothing: --report, --list, --quick, --thorough, --cpu-description and --sign do not apply (see "
                  "probe --help)\n";
     return kExitUsage;

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 #include <map>
+#include <stdexcept>
 
 #include "json_io.hpp"
 #include "printer.hpp"
@@ -247,8 +248,15 @@ void identification_lines(std::string& out, const DeviceReport& d) {
 
 class TextPrinter final : public Printer {
  public:
+  explicit TextPrinter(PrintContext c) : m_ctx(std::move(c)) {}
+
+  std::string render_sections(std::span<const Section> sections) const override {
+    return render_sections_text(m_ctx.preamble) + render_sections_text(sections);
+  }
+
   std::string render(const Report& r, const Assessment* a) const override {
-    std::string out = fmt::format("probe {} — {} budget — {} → {}\n\n", r.tool_version, r.budget, r.started_at,
+    std::string out = render_sections_text(m_ctx.preamble);
+    out += fmt::format("probe {} — {} budget — {} → {}\n\n", r.tool_version, r.budget, r.started_at,
                                   r.finished_at);
     if (r.status == "interrupted") {
       out += fmt::format("INTERRUPTED by {}: the measurements completed are kept; {} kernel(s) not reached (listed "
@@ -271,7 +279,7 @@ class TextPrinter final : public Printer {
       control_section(out, d, a);
     }
     if (a && !a->node().empty()) {
-      out += "\nNode (4A090: computers containing 3A090 integrated circuits)\n";
+      out += "\nNode (4A090 / 4A507: computers containing 3A090 / 3A501.a.16 ICs; APP; supercomputer share)\n";
       for (const auto& u : a->unmeasured()) {
         if (u.non_processor) {
           out += fmt::format("  {}: {}: not counted\n", u.label, u.not_counted);
@@ -281,10 +289,14 @@ class TextPrinter final : public Printer {
           out += fmt::format("  {}: not measured and not in the chip database: not assessed\n", u.label);
           continue;
         }
-        // The classifications that matched, each with the rulesets that gave it: "3A090.a (us-2023-10-acr, …)".
+        // The IC classifications that matched, each with the rulesets that gave it: "3A090.a (us-2023-10-acr, …)",
+        // "3A501.a.16 (eu-2025-2003-3a501)".
         std::vector<std::pair<std::string, std::vector<std::string>>> classes;
         for (const auto& v : u.assessed->verdicts) {
-          if (v.outcome != rules::Outcome::matched || v.classification.rfind("3A090", 0) != 0) continue;
+          if (v.outcome != rules::Outcome::matched ||
+              (v.classification.rfind("3A090", 0) != 0 && v.classification.rfind("3A501.a.16", 0) != 0)) {
+            continue;
+          }
           auto it = std::find_if(classes.begin(), classes.end(), [&](const auto& c) { return c.first == v.classification; });
           if (it == classes.end()) it = classes.insert(classes.end(), {v.classification, {}});
           it->second.push_back(v.ruleset_id);
@@ -296,7 +308,7 @@ class TextPrinter final : public Printer {
                            dec.tpp ? rules::format_number(*dec.tpp) : std::string("unknown"),
                            parts.empty() ? std::string("no 3A090.a/.b classification") : fmt::format("{}", fmt::join(parts, "; ")));
       }
-      for (const auto& v : a->node()) out += "  " + v.summary + "\n";
+      for (const auto& v : a->node()) out += fmt::format("  [{}] {}\n", v.jurisdiction, v.summary);
     }
     out += "\nConventions\n";
     for (const auto& c : r.conventions) out += fmt::format("  {}: {}\n", c.topic, c.text);
@@ -308,11 +320,18 @@ class TextPrinter final : public Printer {
     }
     return out;
   }
+
+ private:
+  PrintContext m_ctx;
 };
 
 class JsonPrinter final : public Printer {
  public:
   std::string render(const Report& r, const Assessment* a) const override { return to_json_text(r, a); }
+  // The commands that render sections (compare, replay) write their own JSON document.
+  std::string render_sections(std::span<const Section>) const override {
+    throw std::logic_error("the JSON printer renders reports only");
+  }
 };
 
 }  // namespace
@@ -344,12 +363,72 @@ std::string format_bytes(std::uint64_t bytes) {
 std::optional<Format> format_from_string(std::string_view s) noexcept {
   if (s == "text") return Format::text;
   if (s == "json") return Format::json;
+  if (s == "html") return Format::html;
+  if (s == "md" || s == "markdown") return Format::markdown;
   return std::nullopt;
 }
 
-std::unique_ptr<Printer> make_printer(Format f) {
-  if (f == Format::json) return std::make_unique<JsonPrinter>();
-  return std::make_unique<TextPrinter>();
+std::optional<Format> format_from_path(const std::filesystem::path& path) noexcept {
+  std::string ext = path.extension().string();
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext == ".txt") return Format::text;
+  if (ext == ".json") return Format::json;
+  if (ext == ".html" || ext == ".htm") return Format::html;
+  if (ext == ".md") return Format::markdown;
+  return std::nullopt;
+}
+
+std::string_view to_string(Format f) noexcept {
+  switch (f) {
+    case Format::text: return "text";
+    case Format::json: return "json";
+    case Format::html: return "html";
+    case Format::markdown: return "md";
+  }
+  return "text";
+}
+
+std::unique_ptr<Printer> make_printer(Format f, PrintContext context) {
+  switch (f) {
+    case Format::json: return std::make_unique<JsonPrinter>();
+    case Format::html: return make_html_printer(std::move(context));
+    case Format::markdown: return make_markdown_printer(std::move(context));
+    case Format::text: break;
+  }
+  return std::make_unique<TextPrinter>(std::move(context));
+}
+
+std::string render_sections_text(std::span<const Section> sections) {
+  std::string out;
+  for (const auto& s : sections) {
+    out += s.title + "\n";
+    for (const auto& p : s.paragraphs) out += "  " + p + "\n";
+    for (const auto& t : s.tables) {
+      if (!t.caption.empty()) out += "  " + t.caption + "\n";
+      // Column widths from the widest cell (in bytes: good enough for the ASCII most cells are).
+      std::vector<std::size_t> w(t.header.size(), 0);
+      auto fit = [&](const std::vector<std::string>& row) {
+        for (std::size_t i = 0; i < row.size() && i < w.size(); ++i) w[i] = std::max(w[i], row[i].size());
+      };
+      fit(t.header);
+      for (const auto& r : t.rows) fit(r);
+      auto line = [&](const std::vector<std::string>& row, std::string_view mark) {
+        std::string l = fmt::format("  {:<2}", mark);
+        for (std::size_t i = 0; i < row.size() && i < w.size(); ++i) {
+          l += fmt::format("{:<{}}", row[i], i + 1 == w.size() ? 0 : w[i] + 2);
+        }
+        while (!l.empty() && l.back() == ' ') l.pop_back();
+        out += l + "\n";
+      };
+      line(t.header, "");
+      for (std::size_t i = 0; i < t.rows.size(); ++i) {
+        const std::string& cls = i < t.row_class.size() ? t.row_class[i] : std::string();
+        line(t.rows[i], cls == "regression" ? "!" : cls == "changed" ? "*" : cls == "improved" ? "+" : "");
+      }
+    }
+    out += "\n";
+  }
+  return out;
 }
 
 }  // namespace probe::report

@@ -10,9 +10,10 @@ build_pkgs=(cmake ninja-build g++ pkg-config libhwloc-dev hwloc libfmt-dev nlohm
 # HIP backend (Debian ROCm 5.2: hipcc = clang 15, runtime, device libraries, ROCm SMI): ~20 s to install.
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev python3 python3-jsonschema binutils
            hipcc libamdhip64-dev libamd-comgr-dev libhsa-runtime-dev rocm-device-libs librocm-smi-dev
-           clang-14 libclang-rt-14-dev llvm-14)
+           clang-14 libclang-rt-14-dev llvm-14 chromium)
 # clang-14 + libclang-rt-14-dev: the fuzz preset (libFuzzer, ASan/UBSan runtimes for clang); llvm-14: its
-# llvm-symbolizer, so a sanitizer report or fuzzer crash names file:line.
+# llvm-symbolizer, so a sanitizer report or fuzzer crash names file:line. chromium: the HTML report rendered by a
+# real browser (tests/cli/test_views.cpp, headless; skipped where it is missing).
 pkgs=("${build_pkgs[@]}")
 case "${1:-}" in
   "") pkgs+=("${test_pkgs[@]}") ;;

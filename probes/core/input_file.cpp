@@ -89,4 +89,47 @@ void check_json_depth(std::string_view text, std::string_view file, int max_dept
   }
 }
 
+void check_xml_depth(std::string_view text, std::string_view file, int max_depth) {
+  int depth = 0;
+  std::size_t i = 0;
+  // Skips past `end` from i; past the end of the text when it never comes.
+  const auto skip_to = [&](std::string_view end) {
+    const std::size_t at = text.find(end, i);
+    i = at == std::string_view::npos ? text.size() : at + end.size();
+  };
+  while ((i = text.find('<', i)) != std::string_view::npos) {
+    const std::string_view rest = text.substr(i);
+    if (rest.starts_with("<!--")) {
+      skip_to("-->");
+    } else if (rest.starts_with("<![CDATA[")) {
+      skip_to("]]>");
+    } else if (rest.starts_with("<?") || rest.starts_with("<!")) {
+      skip_to(">");
+    } else if (rest.starts_with("</")) {
+      if (depth > 0) --depth;
+      skip_to(">");
+    } else {
+      // An opening tag: find its '>' outside quoted attribute values; "/>" closes it at once.
+      const std::size_t start = i;
+      char quote = 0;
+      std::size_t j = i + 1;
+      for (; j < text.size(); ++j) {
+        const char c = text[j];
+        if (quote != 0) {
+          if (c == quote) quote = 0;
+        } else if (c == '"' || c == '\'') {
+          quote = c;
+        } else if (c == '>') {
+          break;
+        }
+      }
+      const bool self_closing = j < text.size() && text[j - 1] == '/';
+      if (!self_closing && ++depth > max_depth) {
+        throw InputError(fmt::format("{}: XML nested deeper than {} levels (at byte {})", file, max_depth, start));
+      }
+      i = j < text.size() ? j + 1 : text.size();
+    }
+  }
+}
+
 }  // namespace probe

@@ -4,10 +4,13 @@
 
 #include <hwloc.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
+#include <cstring>
 #include <charconv>
 #include <climits>
 #include <cstdio>
@@ -254,6 +257,40 @@ struct Topology::Impl {
   std::string hwloc_version;
 };
 
+namespace {
+
+// hwloc 2.9's XML importer dereferences NULL on some malformed files (an object with a nodeset but no
+// complete_nodeset: SIGSEGV in hwloc_bitmap_or, found by tests/fuzz/fuzz_topology) and has no switch to make it
+// check. So an XML topology is first loaded by a forked copy of this process; only if that copy loads it
+// cleanly does this process load it (the importer is deterministic). A copy that fails, crashes or takes longer
+// than 10 s makes the file an InputError. Where fork itself fails, the file is loaded here as before.
+void load_xml_in_child_first(hwloc_topology_t prepared, const std::string& path) {
+  const pid_t child = ::fork();
+  if (child < 0) return;
+  if (child == 0) ::_exit(hwloc_topology_load(prepared) == 0 ? 0 : 1);
+  int status = 0;
+  pid_t done = 0;
+  for (int waited_ms = 0; (done = ::waitpid(child, &status, WNOHANG)) == 0 && waited_ms < 10000; waited_ms += 5) {
+    ::usleep(5000);
+  }
+  if (done == 0) {
+    ::kill(child, SIGKILL);
+    ::waitpid(child, &status, 0);
+    throw InputError(fmt::format("topology file {}: not a valid hwloc XML topology (hwloc took over 10 s to read it)",
+                                 path));
+  }
+  if (done < 0) return;  // not ours to wait for (SIGCHLD ignored): load it here
+  if (WIFSIGNALED(status)) {
+    throw InputError(fmt::format("topology file {}: not a valid hwloc XML topology (hwloc crashed reading it: {})",
+                                 path, strsignal(WTERMSIG(status))));
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw InputError(fmt::format("topology file {}: not a valid hwloc XML topology (hwloc could not load it)", path));
+  }
+}
+
+}  // namespace
+
 Topology::Topology(const Options& options) : m_impl(std::make_unique<Impl>()) {
   const bool from_xml = options.xml_path.has_value() || options.xml_text.has_value();
   if (from_xml) m_impl->xml_path = options.xml_path.value_or("(XML text)");
@@ -276,6 +313,7 @@ Topology::Topology(const Options& options) : m_impl(std::make_unique<Impl>()) {
     // bytes: hwloc would read a FIFO or /dev/zero until memory ran out.
     const std::string xml = options.xml_text ? *options.xml_text : read_input_file(path);
     if (xml.empty()) throw InputError(fmt::format("topology file {}: empty, not an hwloc XML topology", path));
+    check_xml_depth(xml, fmt::format("topology file {}", path));
     if (xml.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
       throw InputError(fmt::format("topology file {}: too large for hwloc", path));
     }
@@ -287,6 +325,7 @@ Topology::Topology(const Options& options) : m_impl(std::make_unique<Impl>()) {
       if (err != EINVAL && err != 0) message += fmt::format(" ({})", errno_text(err));
       throw InputError(message);
     }
+    load_xml_in_child_first(raw, path);
   } else if (hwloc_topology_set_flags(raw, HWLOC_TOPOLOGY_FLAG_IS_THISSYSTEM) != 0) {
     throw SystemError(fmt::format("hwloc: cannot set topology flags: {}", errno_text(errno)));
   }

@@ -73,6 +73,11 @@ RunSigner::RunSigner(const SignOptions& o, const std::string& json_file) {
 
 RunSigner::~RunSigner() = default;
 
+std::string RunSigner::describe() const {
+  return fmt::format("signed (Ed25519, key id {}): statement {}; check with probe verify {} --key NAME.pub",
+                     m_key->public_key().keyid().substr(0, 16), m_envelope_path, m_envelope_path);
+}
+
 std::string RunSigner::nonce(std::string_view report_text) const {
   return evidence::attestation_nonce(m_challenge, rules::sha256_hex(report_text));
 }

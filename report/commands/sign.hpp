@@ -45,6 +45,8 @@ class RunSigner {
 
   // The nonce each device attests: binds the attestation to the challenge and to this report's text.
   [[nodiscard]] std::string nonce(std::string_view report_text) const;
+  // The signature state for the printers' header: the statement's path, the key id, how to check it.
+  [[nodiscard]] std::string describe() const;
   // Builds, signs and writes the envelope (atomically); returns the lines to print after the report.
   std::string write(const SignedRun& run) const;
 

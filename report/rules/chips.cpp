@@ -232,6 +232,8 @@ Chip read_chip(const json& c, const Where& top, const FigureReader& fr) {
   chip.die_area_mm2 = fr.number(c, "die_area_mm2", w);
   chip.hbm_area_mm2 = fr.number(c, "hbm_area_mm2", w);
   chip.io_bw_bidir_gbs = fr.number(c, "io_bw_bidir_gbs", w);
+  // Optional (added for the SAFE Chips Act): an entry without it has the interconnect bandwidth unknown.
+  if (c.contains("interconnect_bw_gbs")) chip.interconnect_bw_gbs = fr.number(c, "interconnect_bw_gbs", w);
   chip.note = detail::opt_string(c, "note", w);
   return chip;
 }

@@ -31,6 +31,14 @@ std::string missing_reason(std::string_view metric) {
   if (metric == "hbm_bw_density") return "hbm_bw_density: HBM stack/package area unknown";
   if (metric == "total_dram_bw") return "total_dram_bw: memory bandwidth unknown";
   if (metric == "io_bw_bidir") return "io_bw_bidir: aggregate bidirectional I/O bandwidth unknown (not in the chip database)";
+  if (metric == "interconnect_bw" || metric == "dram_plus_interconnect_bw") {
+    return fmt::format("{}: interconnect bandwidth not in the chip database (NVLink/xGMI is not measured yet)", metric);
+  }
+  if (metric == "fp64_peak" || metric == "fp32_peak") return fmt::format("{}: no declared, derived or measured rate", metric);
+  if (metric == "vector_processor" || metric == "node_vector_processor") {
+    return fmt::format("{}: whether it is a vector processor (APP weight 0.9, else 0.3) is unknown (give --vector-processor yes|no)", metric);
+  }
+  if (metric == "envelope_ft3") return "envelope_ft3: the system's envelope is an input (give --envelope-ft3 FT3)";
   if (metric == "datacenter") return "datacenter: whether it is designed or marketed for data centers is unknown (give --datacenter yes|no)";
   return fmt::format("{}: unknown", metric);
 }
@@ -66,14 +74,29 @@ struct Evaluator {
     Comparison cmp;
     const MetricInfo* info = find_metric(c.metric);
     cmp.metric = c.metric;
-    cmp.label = info ? std::string(info->label) : c.metric;
-    std::string_view unit = info ? info->unit : std::string_view{};
+    cmp.label = !c.label.empty() ? c.label : info ? std::string(info->label) : c.metric;
+    const std::string_view metric_unit = info ? info->unit : std::string_view{};
+    const std::string_view unit = c.unit.empty() ? metric_unit : std::string_view(c.unit);  // a scaled metric's own unit (WT)
     cmp.op = c.op;
     cmp.threshold = c.threshold;
     cmp.boolean_threshold = c.boolean;
     cmp.source = c.source;
     cmp.note = c.note;
+    cmp.unconfirmed = c.unconfirmed;
+    cmp.confirmed = c.confirmed;
+    cmp.scale = c.scale;
     auto it = values.find(c.metric);
+    if (!c.unconfirmed.empty()) {
+      // No threshold to compare with: the gap is shown, never filled with a guess.
+      cmp.result = Truth::unknown;
+      if (it != values.end() && it->second.number) {
+        cmp.value = *it->second.number * c.scale;
+        cmp.basis = it->second.basis;
+      }
+      cmp.text = fmt::format("{}{} {} ?: threshold not confirmed ({}: {})", cmp.label,
+                             cmp.value ? " " + with_unit(*cmp.value, unit) : std::string(), op_symbol(c.op), c.source, c.unconfirmed);
+      return cmp;
+    }
     if (c.boolean) {
       if (it == values.end() || !it->second.boolean) {
         cmp.result = Truth::unknown;
@@ -92,7 +115,7 @@ struct Evaluator {
       cmp.text = fmt::format("{} unknown (needs {} {})", cmp.label, op_symbol(c.op), with_unit(c.threshold, unit));
       return cmp;
     }
-    double v = *it->second.number;
+    double v = *it->second.number * c.scale;
     cmp.value = v;
     cmp.basis = it->second.basis;
     bool ok = false;
@@ -129,6 +152,10 @@ struct Evaluator {
       }
       if (cmp.result == Truth::unknown) cmp.text += " (a lower bound: not conclusive)";
     }
+    if (c.scale != 1) {
+      cmp.text += fmt::format(" [{} × {} {}]", format_number(c.scale), info ? info->label : c.metric, with_unit(*it->second.number, metric_unit));
+    }
+    if (!c.confirmed) cmp.text += fmt::format(" [threshold from {}, not confirmed against the text]", c.source);
     return cmp;
   }
 
@@ -137,7 +164,10 @@ struct Evaluator {
       case Condition::Kind::compare: {
         Comparison cmp = compare(c);
         Truth t = cmp.result;
-        if (t == Truth::unknown && missing && !cmp.value && !cmp.boolean_value) {
+        if (t == Truth::unknown && missing && !c.unconfirmed.empty()) {
+          std::string why = fmt::format("threshold not confirmed ({}: {})", c.source, c.unconfirmed);
+          if (std::find(missing->begin(), missing->end(), why) == missing->end()) missing->push_back(why);
+        } else if (t == Truth::unknown && missing && !cmp.value && !cmp.boolean_value) {
           std::string why = missing_reason(c.metric);
           if (std::find(missing->begin(), missing->end(), why) == missing->end()) missing->push_back(why);
         }
@@ -191,6 +221,7 @@ Verdict evaluate(const Ruleset& rs, const MetricValues& values, std::string_view
   v.citation = rs.citation;
   v.effective = rs.effective;
   v.status = rs.status;
+  v.jurisdiction = rs.jurisdiction;
   v.subject = std::string(subject);
   v.rules_sha256 = rs.sha256;
 
@@ -226,9 +257,13 @@ Verdict evaluate(const Ruleset& rs, const MetricValues& values, std::string_view
         if (!refs.empty()) parts.push_back(fmt::format("depends on {}", join(refs, ", ")));
         cv.explanation = fmt::format("not {}: {}", cl.id, join(parts, "; "));
         break;
-      case Outcome::not_evaluable:
-        cv.explanation = fmt::format("{} not evaluable: missing {}", cl.id,
+      case Outcome::not_evaluable: {
+        bool gap = std::any_of(cv.comparisons.begin(), cv.comparisons.end(), [](const Comparison& c) { return !c.unconfirmed.empty(); });
+        // An unconfirmed threshold is a gap in the sources, not a missing input: it is named as such.
+        cv.explanation = fmt::format("{} not evaluable: {}{}", cl.id, gap ? "" : "missing ",
                                      cv.missing.empty() ? std::string("a clause it depends on") : join(cv.missing, "; "));
+        break;
+      }
         break;
     }
     if (cv.outcome != Outcome::matched) {
@@ -287,7 +322,8 @@ Verdict evaluate(const Ruleset& rs, const MetricValues& values, std::string_view
     auto it = std::find_if(v.clauses.begin(), v.clauses.end(), [&](const ClauseVerdict& c) { return c.clause_id == v.classification_clause; });
     body = it->explanation;
   } else if (v.outcome == Outcome::not_evaluable && any_classification) {
-    body = fmt::format("not evaluable: missing {}", join(missing, "; "));
+    bool gap = std::any_of(missing.begin(), missing.end(), [](const std::string& m) { return m.rfind("threshold not confirmed", 0) == 0; });
+    body = fmt::format("not evaluable: {}{}", gap ? "" : "missing ", join(missing, "; "));
   } else if (any_classification) {
     body = rs.otherwise;
   }
@@ -315,6 +351,9 @@ namespace {
 // What the 4A090 count rests on: per member, whether its verdicts make it a 3A090.a / .b IC.
 struct NodeCount {
   double a = 0, b = 0, any = 0, not_evaluable = 0;
+  double eu_a16 = 0, eu_not_evaluable = 0;  // 3A501.a.16 (EU 2025/2003), for 4A507
+  double fp64 = 0, fp32 = 0;             // sums of the members' FP64 / FP32 peaks (TFLOPS)
+  std::size_t fp64_missing = 0, fp32_missing = 0;  // assessed members without the figure: the sums are lower bounds
   std::vector<std::string> declared;     // on the bus, counted from the chip database: "label (3A090.a)"
   std::vector<std::string> unassessed;   // labels of members neither measured nor in the chip database
   std::vector<std::string> not_counted;  // "0000:03:00.0 ASPEED Graphics Family (pci 1a03:2000): BMC display …"
@@ -335,16 +374,34 @@ NodeCount count_node(std::span<const NodeMember> members) {
       continue;
     }
     n.measured += mem.measured ? 1 : 0;
-    bool is_a = false, is_b = false, is_any = false, has_unknown = false;
+    bool is_a = false, is_b = false, is_any = false, has_unknown = false, is_a16 = false;
+    auto add = [&](const char* metric, double& sum, std::size_t& missing) {
+      auto it = mem.values.find(metric);
+      if (it != mem.values.end() && it->second.number) sum += *it->second.number;
+      else ++missing;
+    };
+    add("fp64_peak", n.fp64, n.fp64_missing);
+    add("fp32_peak", n.fp32, n.fp32_missing);
+    bool eu_unknown = false;
     for (const auto& v : mem.verdicts) {
-      if (v.outcome == Outcome::not_evaluable) has_unknown = true;
+      // Only a ruleset that can classify 3A090 (or 3A501.a.16) makes its count uncertain: a tariff band or a
+      // UK threshold not confirmed says nothing about 4A090.
+      auto classifies = [&](std::string_view prefix) {
+        return std::any_of(v.clauses.begin(), v.clauses.end(), [&](const ClauseVerdict& c) { return c.eccn.rfind(prefix, 0) == 0; });
+      };
+      const bool us = v.jurisdiction == "US", eu = v.jurisdiction == "EU";
+      if (v.outcome == Outcome::not_evaluable && us && classifies("3A090")) has_unknown = true;
+      if (v.outcome == Outcome::not_evaluable && eu && classifies("3A501.a.16")) eu_unknown = true;
       if (v.outcome != Outcome::matched) continue;
       const std::string& c = v.classification;
       if (c.rfind("3A090.a", 0) == 0) is_a = true;
       if (c.rfind("3A090.b", 0) == 0) is_b = true;
       if (c.rfind("3A090", 0) == 0 && c.rfind("3A090.c", 0) != 0) is_any = true;  // HBM is not a 3A090 IC here
+      if (eu && c.rfind("3A501.a.16", 0) == 0) is_a16 = true;
     }
     n.a += is_a ? 1 : 0;
+    n.eu_a16 += is_a16 ? 1 : 0;
+    n.eu_not_evaluable += (!is_a16 && eu_unknown) ? 1 : 0;
     n.b += (is_b && !is_a) ? 1 : 0;
     n.any += is_any ? 1 : 0;
     n.not_evaluable += (!is_a && has_unknown) ? 1 : 0;
@@ -364,7 +421,7 @@ std::vector<NodeMember> members_of(std::span<const std::vector<Verdict>> device_
 
 }  // namespace
 
-MetricValues node_values(std::span<const NodeMember> members) {
+MetricValues node_values(std::span<const NodeMember> members, std::optional<double> envelope_ft3) {
   const NodeCount n = count_node(members);
   const bool lb = n.lower_bound();
   std::string basis = fmt::format("{} device(s)' verdicts", n.members - n.unassessed.size());
@@ -377,6 +434,31 @@ MetricValues node_values(std::span<const NodeMember> members) {
   v["devices_3a090"] = {n.any, std::nullopt, basis, lb};
   // Every processor on the node, assessed or not: an accelerator that could not be assessed is still there.
   v["devices"] = {static_cast<double>(n.members), std::nullopt, basis, false};
+  v["devices_3a501_a16"] = {n.eu_a16, std::nullopt, basis, n.eu_not_evaluable > 0 || !n.unassessed.empty()};
+  // The node's peaks: the sum over its members; a member without the figure (or not assessed) makes a lower bound.
+  const std::size_t fp_unassessed = n.unassessed.size();
+  auto sum_basis = [&](std::size_t missing) {
+    std::string b = fmt::format("sum over {} device(s)", n.members - fp_unassessed - missing);
+    if (missing + fp_unassessed > 0) b += fmt::format("; {} without the figure: a lower bound", missing + fp_unassessed);
+    return b;
+  };
+  if (n.members > 0) {
+    v["node_fp64_tflops"] = {n.fp64, std::nullopt, sum_basis(n.fp64_missing), n.fp64_missing + fp_unassessed > 0};
+    v["node_fp32_tflops"] = {n.fp32, std::nullopt, sum_basis(n.fp32_missing), n.fp32_missing + fp_unassessed > 0};
+  }
+  // Vector processors only if every member says so; any member known not to be one: no (one W per rule line).
+  {
+    bool all_yes = n.members > 0, any_no = false;
+    for (const auto& mem : members) {
+      if (!mem.not_counted.empty()) continue;
+      auto it = mem.values.find("vector_processor");
+      bool known = it != mem.values.end() && it->second.boolean;
+      all_yes = all_yes && known && *it->second.boolean;
+      any_no = any_no || (known && !*it->second.boolean);
+    }
+    if (all_yes || any_no) v["node_vector_processor"] = {std::nullopt, all_yes, "--vector-processor", false};
+  }
+  if (envelope_ft3) v["envelope_ft3"] = {envelope_ft3, std::nullopt, "--envelope-ft3", false};
   return v;
 }
 
@@ -385,8 +467,9 @@ MetricValues node_values(std::span<const std::vector<Verdict>> device_verdicts) 
   return node_values(std::span<const NodeMember>(members));
 }
 
-std::vector<Verdict> evaluate_node(std::span<const Ruleset* const> node_rulesets, std::span<const NodeMember> members) {
-  const MetricValues values = node_values(members);
+std::vector<Verdict> evaluate_node(std::span<const Ruleset* const> node_rulesets, std::span<const NodeMember> members,
+                                   std::optional<double> envelope_ft3) {
+  const MetricValues values = node_values(members, envelope_ft3);
   const NodeCount n = count_node(members);
   // What the count rests on, said in the verdict itself: devices counted without being measured, and a count
   // that is only a lower bound ("at least N ...; M accelerators not assessed: ...").
@@ -412,6 +495,15 @@ std::vector<Verdict> evaluate_node(std::span<const Ruleset* const> node_rulesets
   for (const Ruleset* rs : node_rulesets) {
     if (!rs || rs->scope != "node") continue;
     Verdict v = evaluate(*rs, values, "node");
+    // A node verdict is read from its summary line: the quantities (a node's share of a system line) go in it,
+    // and so does a weighted figure (the node's APP) when it is under its line.
+    for (const auto& q : v.quantities) v.summary += "; " + q.text;
+    if (v.outcome != Outcome::matched) {
+      for (const auto& cv : v.clauses) {
+        bool weighted = std::any_of(cv.comparisons.begin(), cv.comparisons.end(), [](const Comparison& c) { return c.scale != 1; });
+        if (cv.kind == "classification" && weighted) v.summary += "; " + cv.explanation;
+      }
+    }
     v.notes = notes;
     if (!notes.empty()) {
       if (v.outcome == Outcome::not_evaluable) {

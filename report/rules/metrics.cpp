@@ -26,6 +26,15 @@ namespace {
 void finish_tpp(BasisMetrics& b) {
   b.tpp.reset();
   b.tpp_types.clear();
+  b.fp64_tflops.reset();
+  b.fp32_tflops.reset();
+  auto keep_max = [](std::optional<double>& slot, double v) {
+    if (!slot || v > *slot) slot = v;
+  };
+  for (const auto& r : b.rates) {
+    if (r.type == PeakType::fp64 || r.type == PeakType::fp64_tensor) keep_max(b.fp64_tflops, r.tops);
+    if (r.type == PeakType::fp32) keep_max(b.fp32_tflops, r.tops);
+  }
   for (const auto& r : b.rates) {
     if (!b.tpp || r.tpp > *b.tpp) b.tpp = r.tpp;
   }
@@ -365,6 +374,15 @@ DeviceMetrics build(std::string id, std::string name, const Chip* chip, std::str
   } else {
     m.io_source = chip ? chip->io_bw_bidir_gbs.note : "not in the chip database";
   }
+  if (chip && chip->interconnect_bw_gbs.value) {
+    m.interconnect_bw_gbs = chip->interconnect_bw_gbs.value;
+    m.interconnect_source = fmt::format("chip database ({}), declared: NVLink/xGMI bandwidth is not measured yet",
+                                        chip->interconnect_bw_gbs.source);
+  } else {
+    m.interconnect_source = chip && !chip->interconnect_bw_gbs.note.empty() ? chip->interconnect_bw_gbs.note
+                                                                             : "not in the chip database";
+  }
+  m.vector_processor = ov.vector_processor;
   if (ov.hbm_area_mm2) m.hbm_area_mm2 = ov.hbm_area_mm2;
   else if (chip && chip->hbm_area_mm2.value) m.hbm_area_mm2 = chip->hbm_area_mm2.value;
 
@@ -450,7 +468,9 @@ Pick pick(const DeviceMetrics& m, std::optional<double> BasisMetrics::*field) {
 
 void common_values(MetricValues& v, const DeviceMetrics& m) {
   if (m.io_bw_bidir_gbs) v["io_bw_bidir"] = {m.io_bw_bidir_gbs, std::nullopt, m.io_source, false};
+  if (m.interconnect_bw_gbs) v["interconnect_bw"] = {m.interconnect_bw_gbs, std::nullopt, m.interconnect_source, false};
   if (m.datacenter) v["datacenter"] = {std::nullopt, m.datacenter, m.datacenter_source, false};
+  if (m.vector_processor) v["vector_processor"] = {std::nullopt, m.vector_processor, "--vector-processor", false};
   // Every device probe measures, and every chip in the database, is a processor: its main function is logic.
   v["main_function_logic"] = {std::nullopt, true, "device kind (processor)", false};
 }
@@ -473,7 +493,15 @@ MetricValues assessed_values(const DeviceMetrics& m) {
       v["hbm_bw_density"] = {*bw.value / *m.hbm_area_mm2, std::nullopt, bw.basis + " bandwidth / HBM area", false};
     }
   }
+  for (auto [name, field] : {std::pair{"fp64_peak", &BasisMetrics::fp64_tflops}, std::pair{"fp32_peak", &BasisMetrics::fp32_tflops}}) {
+    Pick p = pick(m, field);
+    if (p.value) v[name] = {p.value, std::nullopt, p.basis, false};
+  }
   common_values(v, m);
+  if (bw.value && m.interconnect_bw_gbs) {
+    v["dram_plus_interconnect_bw"] = {*bw.value + *m.interconnect_bw_gbs, std::nullopt,
+                                      fmt::format("{} DRAM bandwidth + interconnect from {}", bw.basis, m.interconnect_source), false};
+  }
   return v;
 }
 
@@ -485,7 +513,12 @@ MetricValues basis_values(const DeviceMetrics& m, Basis basis) {
   if (b.pd) v["pd"] = {b.pd, std::nullopt, name, false};
   if (b.total_dram_bw_gbs) v["total_dram_bw"] = {b.total_dram_bw_gbs, std::nullopt, name, false};
   if (b.hbm_bw_density) v["hbm_bw_density"] = {b.hbm_bw_density, std::nullopt, name, false};
+  if (b.fp64_tflops) v["fp64_peak"] = {b.fp64_tflops, std::nullopt, name, false};
+  if (b.fp32_tflops) v["fp32_peak"] = {b.fp32_tflops, std::nullopt, name, false};
   common_values(v, m);
+  if (b.total_dram_bw_gbs && m.interconnect_bw_gbs) {
+    v["dram_plus_interconnect_bw"] = {*b.total_dram_bw_gbs + *m.interconnect_bw_gbs, std::nullopt, name + " + interconnect", false};
+  }
   return v;
 }
 

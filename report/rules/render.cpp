@@ -1,4 +1,5 @@
 // Text and JSON for metrics, verdicts and rulesets.
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -87,6 +88,7 @@ std::string render_text(const DeviceMetrics& m) {
   out += fmt::format("  applicable die area: {} ({}); designed or marketed for data centers: {} ({})\n",
                      opt_number(m.die_area_mm2, "mm²"), m.die_area_source,
                      m.datacenter ? (*m.datacenter ? "yes" : "no") : "unknown", m.datacenter_source);
+  if (m.interconnect_bw_gbs) out += fmt::format("  interconnect: {} GB/s ({})\n", format_number(*m.interconnect_bw_gbs), m.interconnect_source);
   for (const BasisMetrics* b : {&m.declared, &m.derived, &m.measured}) out += basis_line(*b);
   for (const auto& f : m.flags) {
     out += fmt::format("  {} {}\n", f.severity == "red" ? "[RED FLAG]" : f.severity == "warning" ? "[warning]" : "[note]", f.text);
@@ -96,7 +98,9 @@ std::string render_text(const DeviceMetrics& m) {
 
 std::string render_text(const Verdict& v) {
   std::string out = fmt::format("{} — {} [{}{}]\n", v.citation, v.ruleset_id, to_string(v.status),
-                                v.status == RuleStatus::rescinded ? ": for reference only" : "");
+                                v.status == RuleStatus::rescinded  ? ": for reference only"
+                                : v.status == RuleStatus::proposed ? ": what it would do if enacted"
+                                                                   : "");
   if (v.outcome == Outcome::matched) {
     out += fmt::format("  → {} ({})\n", v.classification, v.classification_clause);
   } else {
@@ -112,16 +116,32 @@ std::string render_text(const Verdict& v) {
   return out;
 }
 
+// Grouped by jurisdiction (US first, then alphabetically), each under a heading when there is more than one.
 std::string render_text(std::span<const Verdict> vs) {
+  std::vector<std::string> order;
+  for (const auto& v : vs) {
+    if (std::find(order.begin(), order.end(), v.jurisdiction) == order.end()) order.push_back(v.jurisdiction);
+  }
+  // US first (the instruments most reports are read for), then the others alphabetically.
+  std::sort(order.begin(), order.end(), [](const std::string& a, const std::string& b) {
+    return (a == "US") != (b == "US") ? a == "US" : a < b;
+  });
   std::string out;
-  for (const auto& v : vs) out += render_text(v);
+  for (const auto& j : order) {
+    if (order.size() > 1) out += fmt::format("[{}]\n", j);
+    for (const auto& v : vs) {
+      if (v.jurisdiction == j) out += render_text(v);
+    }
+  }
   return out;
 }
 
 std::string render_rulesets(std::span<const Ruleset> rulesets) {
   std::string out;
   for (const auto& r : rulesets) {
-    out += fmt::format("{:<28} {:<12} effective {}  {:<10} {}\n", r.id, r.citation, r.effective, to_string(r.status), r.title);
+    out += fmt::format("{:<4} {:<28} {:<24} effective {:<10}  {:<18} {}\n", r.jurisdiction, r.id, r.citation,
+                       r.effective.empty() ? std::string("n/c") : r.effective,
+                       to_string(r.status), r.title);
   }
   return out;
 }
@@ -182,6 +202,7 @@ json to_json(const DeviceMetrics& m) {
   j["datacenter"] = opt(m.datacenter);
   j["datacenter_source"] = opt_text(m.datacenter_source);
   j["io_bw_bidir_gbs"] = opt(m.io_bw_bidir_gbs);
+  if (m.interconnect_bw_gbs) j["interconnect_bw_gbs"] = *m.interconnect_bw_gbs;
   j["hbm_area_mm2"] = opt(m.hbm_area_mm2);
   j["bases"] = {{"declared", basis_json(m.declared)}, {"derived", basis_json(m.derived)}, {"measured", basis_json(m.measured)}};
   j["efficiency"] = opt(m.efficiency);
@@ -195,6 +216,7 @@ json to_json(const DeviceMetrics& m) {
 json to_json(const Verdict& v) {
   json j;
   j["ruleset"] = v.ruleset_id;
+  j["jurisdiction"] = v.jurisdiction;
   j["title"] = v.ruleset_title;
   j["citation"] = v.citation;
   j["effective"] = v.effective;
@@ -223,7 +245,10 @@ json to_json(const Verdict& v) {
       json kj;
       kj["metric"] = k.metric;
       kj["op"] = std::string(to_string(k.op));
-      kj["threshold"] = k.boolean_threshold ? json(*k.boolean_threshold) : json(k.threshold);
+      kj["threshold"] = !k.unconfirmed.empty() ? json(nullptr) : k.boolean_threshold ? json(*k.boolean_threshold) : json(k.threshold);
+      if (!k.unconfirmed.empty()) kj["unconfirmed"] = k.unconfirmed;
+      if (!k.confirmed) kj["confirmed"] = false;
+      if (k.scale != 1) kj["scale"] = k.scale;
       kj["value"] = k.boolean_value ? json(*k.boolean_value) : opt(k.value);
       kj["basis"] = opt_text(k.basis);
       kj["result"] = k.result == Truth::yes ? json(true) : k.result == Truth::no ? json(false) : json(nullptr);
@@ -250,7 +275,7 @@ json to_json(const Ruleset& r) {
   return {{"id", r.id},           {"title", r.title},         {"citation", r.citation},
           {"fr_doc", opt_text(r.fr_doc)}, {"effective", r.effective}, {"published", opt_text(r.published)},
           {"status", std::string(to_string(r.status))},  {"status_note", opt_text(r.status_note)},
-          {"scope", r.scope},     {"file", r.file_name},      {"sha256", r.sha256}};
+          {"scope", r.scope},     {"jurisdiction", r.jurisdiction}, {"file", r.file_name}, {"sha256", r.sha256}};
 }
 
 json provenance_json(const ChipDatabase& db, std::span<const Ruleset* const> rulesets) {

@@ -1,6 +1,7 @@
 #pragma once
 // Control parameters (TPP, performance density, bandwidths), the chip database and versioned rulesets:
-// everything needed to state a device in US export-control terms (ECCN 3A090 / 4A090) and explain why.
+// everything needed to state a device in export-control terms (US 3A090 / 4A090, EU 3A501.a.16 / 4A507, the UK,
+// Japanese and Korean lists, Sec. 232 tariff bands, APP, the "supercomputer" share) and explain why.
 //
 // Data flows one way and every stage is a pure function:
 //   ChipDatabase (data/chips.json)  ─┐
@@ -98,6 +99,9 @@ struct Chip {
   Sourced<double> die_area_mm2;      // applicable die area: non-planar logic dies summed, HBM excluded
   Sourced<double> hbm_area_mm2;      // HBM stack/package area, for HBM bandwidth density
   Sourced<double> io_bw_bidir_gbs;   // aggregate bidirectional I/O (the 2022 rule)
+  // Chip-to-chip interconnect (NVLink, xGMI, ...) at datasheet peak, as the vendor states it (SAFE Chips Act):
+  // not measured by probe yet, so always the declared basis. Optional in chips.json.
+  Sourced<double> interconnect_bw_gbs;
   std::string note;
 
   [[nodiscard]] std::string display_name() const { return vendor + " " + name; }
@@ -198,6 +202,8 @@ struct BasisMetrics {
   std::string pd_note;              // "die area unknown: PD not computed"
   std::optional<double> hbm_bw_density;  // GB/s per mm² of HBM stack/package
   std::string hbm_note;
+  std::optional<double> fp64_tflops;  // highest FP64 rate (vector or matrix path): APP and "supercomputer"
+  std::optional<double> fp32_tflops;  // FP32 (not TF32): "supercomputer"
   std::optional<double> total_dram_bw_gbs;
   std::string dram_note;            // measured: which kernel gave it ("best of copy/triad: mem.triad")
   std::optional<double> clock_mhz;  // derived: the clock used, always named
@@ -220,6 +226,11 @@ struct Overrides {
   std::optional<double> derive_clock_mhz;  // e.g. 1980 to see H100 SXM at its max boost clock
   std::optional<double> io_bw_bidir_gbs;
   std::optional<double> hbm_area_mm2;
+  // The volume a system's computing elements occupy, in cubic feet: an input of the "supercomputer" test
+  // (15 CFR 772.1), never measurable. Node level.
+  std::optional<double> envelope_ft3;
+  // Whether the processor is a "vector processor" (APP's W = 0.9 instead of 0.3): --vector-processor yes|no.
+  std::optional<bool> vector_processor;
 };
 
 struct DeviceMetrics {
@@ -237,6 +248,9 @@ struct DeviceMetrics {
   std::optional<double> io_bw_bidir_gbs;
   std::string io_source;
   std::optional<double> hbm_area_mm2;
+  std::optional<double> interconnect_bw_gbs;
+  std::string interconnect_source;
+  std::optional<bool> vector_processor;  // --vector-processor; unknown otherwise (no database holds it)  // "chip database (NV-H100), declared: NVLink/xGMI not measured yet"
   std::optional<double> efficiency;  // measured TPP / declared TPP
   std::vector<Flag> flags;
 };
@@ -275,8 +289,10 @@ struct MetricInfo {
   bool boolean;
   bool node;  // node-level (4A090) metric
 };
-// Every metric a rules file may name: tpp, pd, hbm_bw_density, total_dram_bw, io_bw_bidir, datacenter,
-// main_function_logic (device); devices_3a090_a, devices_3a090_b, devices_3a090, devices (node).
+// Every metric a rules file may name: tpp, pd, hbm_bw_density, total_dram_bw, io_bw_bidir, interconnect_bw,
+// dram_plus_interconnect_bw, fp64_peak, fp32_peak, vector_processor, datacenter,
+// main_function_logic (device); devices_3a090_a, devices_3a090_b, devices_3a090, devices, devices_3a501_a16,
+// node_fp64_tflops, node_fp32_tflops, envelope_ft3, node_vector_processor (node).
 [[nodiscard]] std::span<const MetricInfo> metric_catalog() noexcept;
 [[nodiscard]] const MetricInfo* find_metric(std::string_view name) noexcept;
 
@@ -289,7 +305,8 @@ struct MetricInfo {
 
 // ───────────────────────────── rulesets ─────────────────────────────
 
-enum class RuleStatus : std::uint8_t { in_force, superseded, rescinded };
+// proposed: a bill or draft, not law; evaluated only when its id is asked for (--ruleset), never by default.
+enum class RuleStatus : std::uint8_t { in_force, superseded, rescinded, proposed };
 [[nodiscard]] std::string_view to_string(RuleStatus s) noexcept;
 
 enum class CompareOp : std::uint8_t { ge, gt, lt, le, eq };
@@ -309,6 +326,15 @@ struct Condition {
   double threshold = 0;
   std::optional<bool> boolean;  // the value compared against for boolean metrics
   std::string source, note;
+  // Non-empty: the threshold is not confirmed against the text ("unconfirmed" in the file, which then has no
+  // value): the comparison is unknown, so the clause shows "not evaluable: threshold not confirmed (source)".
+  std::string unconfirmed;
+  // false: the value is taken from a secondary source and not checked against the text; evaluated, and every
+  // comparison text says so.
+  bool confirmed = true;
+  // The metric is multiplied by `scale` before the comparison and shown as `label` (APP = W × FP64 rate).
+  double scale = 1;
+  std::string label, unit;  // how the scaled value is named and its unit ("APP (W = 0.3)", "WT")
   // clause
   std::string clause_id;
 };
@@ -335,6 +361,7 @@ struct Ruleset {
   std::string published, effective;  // ISO dates
   RuleStatus status = RuleStatus::in_force;
   std::string status_note;
+  std::string jurisdiction = "US";  // "US", "EU", "UK", "JP", "KR": who made the rule (optional in the file)
   std::string scope;      // "device" or "node"
   std::string otherwise;  // the classification when no classification clause matches
   std::map<std::string, Source> sources;
@@ -360,8 +387,14 @@ class RuleBook {
   [[nodiscard]] const Ruleset* find(std::string_view id) const noexcept;
   // Device-scope rulesets: the given ids (InputError naming the known ids for an unknown one), or every
   // ruleset in force when `ids` is empty. Node-scope ids given here are skipped (see select_node).
-  [[nodiscard]] std::vector<const Ruleset*> select(std::span<const std::string> ids = {}) const;
-  [[nodiscard]] std::vector<const Ruleset*> select_node(std::span<const std::string> ids = {}) const;
+  // `jurisdictions` (upper case; empty: all) narrows the default selection; named ids are taken as named.
+  // A `proposed` ruleset is selected only by its id.
+  [[nodiscard]] std::vector<const Ruleset*> select(std::span<const std::string> ids = {},
+                                                   std::span<const std::string> jurisdictions = {}) const;
+  [[nodiscard]] std::vector<const Ruleset*> select_node(std::span<const std::string> ids = {},
+                                                        std::span<const std::string> jurisdictions = {}) const;
+  // Every jurisdiction the book holds a ruleset for, sorted; `in_force_only` keeps those with one in force.
+  [[nodiscard]] std::vector<std::string> jurisdictions(bool in_force_only = false) const;
 
  private:
   std::vector<Ruleset> m_rulesets;
@@ -386,6 +419,9 @@ struct Comparison {
   std::optional<double> margin;  // (value - threshold) / threshold: +2.298 for TPP 15,832 vs 4,800
   bool near_miss = false;        // failed, within kNearMiss of the threshold
   std::string source, note;
+  std::string unconfirmed;       // the threshold is not confirmed: why, and the source (the comparison is unknown)
+  bool confirmed = true;         // false: threshold from a secondary source, not checked against the text
+  double scale = 1;              // the metric was multiplied by this (APP's weighting factor)
   std::string text;              // "TPP 15,832 ≥ 4,800 (margin +230%)", "TPP 4,707 is 1.9% under 4,800"
 };
 
@@ -407,6 +443,7 @@ struct QuantityResult {
 
 struct Verdict {
   std::string ruleset_id, ruleset_title, citation, effective;
+  std::string jurisdiction = "US";
   RuleStatus status = RuleStatus::in_force;
   std::string subject;         // device id / chip id / "node"
   std::string classification;  // "3A090.a", the ruleset's `otherwise`, or "not evaluable"
@@ -437,14 +474,22 @@ struct NodeMember {
   // Non-empty: a PCI device known not to be a processor (ChipDatabase::non_processors: a BMC's display
   // controller), and why; named in the node's notes, never counted and never a reason for a lower bound.
   std::string not_counted;
+  // The device's assessed values (assessed_values), for the node's sums: FP64/FP32 peaks for per-node APP and the
+  // "supercomputer" share. Empty: the member adds nothing to the sums and they become lower bounds.
+  MetricValues values{};
 };
 
 // Node level (4A090): counts the members whose verdicts classify them 3A090.a / 3A090.b; a member not
 // evaluable under every given verdict, or not assessed at all, makes the counts lower bounds. A member with
 // `not_counted` is only named in the notes.
-[[nodiscard]] MetricValues node_values(std::span<const NodeMember> members);
+// `envelope_ft3`: the system's volume (--envelope-ft3), an input; the node report evaluates the "supercomputer"
+// test over this node alone (its share of a system), the fleet report (not built yet) over every node it holds:
+// it calls this same function with every node's members.
+[[nodiscard]] MetricValues node_values(std::span<const NodeMember> members,
+                                       std::optional<double> envelope_ft3 = std::nullopt);
 [[nodiscard]] std::vector<Verdict> evaluate_node(std::span<const Ruleset* const> node_rulesets,
-                                                 std::span<const NodeMember> members);
+                                                 std::span<const NodeMember> members,
+                                                 std::optional<double> envelope_ft3 = std::nullopt);
 // The same over measured devices only (classify --chip, tests).
 [[nodiscard]] MetricValues node_values(std::span<const std::vector<Verdict>> device_verdicts);
 [[nodiscard]] std::vector<Verdict> evaluate_node(std::span<const Ruleset* const> node_rulesets,

@@ -18,6 +18,7 @@ std::string_view to_string(RuleStatus s) noexcept {
     case RuleStatus::in_force: return "in force";
     case RuleStatus::superseded: return "superseded";
     case RuleStatus::rescinded: return "rescinded";
+    case RuleStatus::proposed: return "proposed (not law)";
   }
   return "in force";
 }
@@ -43,7 +44,7 @@ std::string_view to_string(Outcome o) noexcept {
 }
 
 namespace {
-constexpr std::array<MetricInfo, 11> kMetrics = {{
+constexpr std::array<MetricInfo, 21> kMetrics = {{
     {"tpp", "TPP", "", false, false},
     {"pd", "PD", "", false, false},
     {"hbm_bw_density", "HBM bandwidth density", "GB/s/mm²", false, false},
@@ -51,10 +52,20 @@ constexpr std::array<MetricInfo, 11> kMetrics = {{
     {"io_bw_bidir", "aggregate bidirectional I/O", "GB/s", false, false},
     {"datacenter", "designed or marketed for data centers", "", true, false},
     {"main_function_logic", "main function is logic", "", true, false},
+    {"interconnect_bw", "interconnect bandwidth", "GB/s", false, false},
+    {"dram_plus_interconnect_bw", "total DRAM + interconnect bandwidth", "GB/s", false, false},
+    {"fp64_peak", "FP64 peak", "TFLOPS", false, false},
+    {"fp32_peak", "FP32 peak", "TFLOPS", false, false},
+    {"vector_processor", "a vector processor (APP W = 0.9)", "", true, false},
     {"devices_3a090_a", "3A090.a devices in the node", "", false, true},
     {"devices_3a090_b", "3A090.b devices in the node", "", false, true},
     {"devices_3a090", "3A090 devices in the node", "", false, true},
     {"devices", "devices in the node", "", false, true},
+    {"devices_3a501_a16", "3A501.a.16 devices in the node", "", false, true},
+    {"node_fp64_tflops", "FP64 peak of the node", "TFLOPS", false, true},
+    {"node_fp32_tflops", "FP32 peak of the node", "TFLOPS", false, true},
+    {"envelope_ft3", "system envelope", "ft³", false, true},
+    {"node_vector_processor", "every processor a vector processor (APP W = 0.9)", "", true, true},
 }};
 
 std::string metric_names(bool node) {
@@ -128,14 +139,32 @@ struct RulesetReader {
       else if (op == "<=") c.op = CompareOp::le;
       else if (op == "==") c.op = CompareOp::eq;
       else w.at("op").fail(fmt::format("unknown operator '{}' (expected >=, >, <, <= or == for booleans)", op));
-      const json& v = detail::require(j, "value", w);
+      // A threshold not confirmed against the text has no value, only the reason: never a guessed number.
+      c.unconfirmed = detail::opt_string(j, "unconfirmed", w);
+      if (j.contains("unconfirmed") && c.unconfirmed.empty()) w.at("unconfirmed").fail("empty: say what is not confirmed and where");
+      if (!c.unconfirmed.empty() && j.contains("value")) {
+        w.at("value").fail("a threshold marked 'unconfirmed' carries no value (put the reported figures in the text)");
+      }
       if (info->boolean) {
         if (c.op != CompareOp::eq) w.at("op").fail(fmt::format("boolean metric '{}' takes only ==", c.metric));
-        c.boolean = detail::as_bool(v, w.at("value"));
+        if (c.unconfirmed.empty()) c.boolean = detail::as_bool(detail::require(j, "value", w), w.at("value"));
+        else c.boolean = true;  // compared against nothing: the comparison is unknown whatever the value
       } else {
         if (c.op == CompareOp::eq) w.at("op").fail(fmt::format("numeric metric '{}' takes >=, >, < or <=", c.metric));
-        c.threshold = detail::as_number(v, w.at("value"));
+        if (c.unconfirmed.empty()) c.threshold = detail::as_number(detail::require(j, "value", w), w.at("value"));
       }
+      if (j.contains("confirmed")) {
+        c.confirmed = detail::as_bool(j.at("confirmed"), w.at("confirmed"));
+        if (c.confirmed) w.at("confirmed").fail("only 'false' is meaningful (a threshold taken from a secondary source)");
+        if (!c.unconfirmed.empty()) w.at("confirmed").fail("give either 'unconfirmed' (no value) or 'confirmed': false (a value)");
+      }
+      if (j.contains("scale")) {
+        if (info->boolean) w.at("scale").fail(fmt::format("boolean metric '{}' takes no scale", c.metric));
+        c.scale = detail::as_number(j.at("scale"), w.at("scale"));
+        if (!(c.scale > 0)) w.at("scale").fail("expected a positive number");
+      }
+      c.label = detail::opt_string(j, "label", w);
+      c.unit = detail::opt_string(j, "unit", w);
       c.source = detail::req_string(j, "source", w);
       check_source(c.source, w.at("source"));
       c.note = detail::opt_string(j, "note", w);
@@ -171,16 +200,26 @@ Ruleset parse_ruleset(std::string_view text, std::string_view file_name) {
   rs.fr_doc = detail::opt_string(root, "fr_doc", top);
   rs.rin = detail::opt_string(root, "rin", top);
   rs.kind = detail::opt_string(root, "kind", top);
-  rs.effective = detail::req_string(root, "effective", top);
-  if (!is_iso_date(rs.effective)) top.at("effective").fail(fmt::format("expected YYYY-MM-DD, found '{}'", rs.effective));
+  // Optional: a ruleset whose text's date was not confirmed gives none rather than a guessed one.
+  rs.effective = detail::opt_string(root, "effective", top);
+  if (root.contains("effective") && !is_iso_date(rs.effective)) {
+    top.at("effective").fail(fmt::format("expected YYYY-MM-DD, found '{}'", rs.effective));
+  }
   rs.published = detail::opt_string(root, "published", top);
   if (!rs.published.empty() && !is_iso_date(rs.published)) top.at("published").fail("expected YYYY-MM-DD");
   std::string status = detail::req_string(root, "status", top);
   if (status == "in_force") rs.status = RuleStatus::in_force;
   else if (status == "superseded") rs.status = RuleStatus::superseded;
   else if (status == "rescinded") rs.status = RuleStatus::rescinded;
-  else top.at("status").fail(fmt::format("unknown status '{}' (expected in_force, superseded or rescinded)", status));
+  else if (status == "proposed") rs.status = RuleStatus::proposed;
+  else top.at("status").fail(fmt::format("unknown status '{}' (expected in_force, superseded, rescinded or proposed)", status));
   rs.status_note = detail::opt_string(root, "status_note", top);
+  if (root.contains("jurisdiction")) {
+    rs.jurisdiction = detail::req_string(root, "jurisdiction", top);
+    bool ok = rs.jurisdiction.size() >= 2 && rs.jurisdiction.size() <= 8;
+    for (char ch : rs.jurisdiction) ok = ok && std::isupper(static_cast<unsigned char>(ch));
+    if (!ok) top.at("jurisdiction").fail(fmt::format("expected an upper-case code such as US, EU, UK, JP, KR; found '{}'", rs.jurisdiction));
+  }
   rs.scope = detail::req_string(root, "scope", top);
   if (rs.scope != "device" && rs.scope != "node") top.at("scope").fail(fmt::format("expected 'device' or 'node', found '{}'", rs.scope));
   rs.otherwise = detail::req_string(root, "otherwise", top);
@@ -273,6 +312,8 @@ void RuleBook::add(Ruleset ruleset, bool replace) {
     m_rulesets.push_back(std::move(ruleset));
   }
   std::stable_sort(m_rulesets.begin(), m_rulesets.end(), [](const Ruleset& a, const Ruleset& b) {
+    // Undated rulesets (a text whose date is not confirmed) after the dated ones.
+    if (a.effective.empty() != b.effective.empty()) return b.effective.empty();
     return a.effective != b.effective ? a.effective < b.effective : a.id < b.id;
   });
 }
@@ -285,8 +326,18 @@ const Ruleset* RuleBook::find(std::string_view id) const noexcept {
 }
 
 namespace {
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
 std::vector<const Ruleset*> select_scope(std::span<const Ruleset> all, std::span<const std::string> ids, std::string_view scope,
-                                         bool fall_back_to_in_force) {
+                                         bool fall_back_to_in_force, std::span<const std::string> jurisdictions) {
+  auto wanted = [&](const Ruleset& r) {
+    if (jurisdictions.empty()) return true;
+    return std::any_of(jurisdictions.begin(), jurisdictions.end(), [&](const std::string& j) { return upper(j) == r.jurisdiction; });
+  };
   std::vector<const Ruleset*> out;
   for (const auto& id : ids) {
     auto it = std::find_if(all.begin(), all.end(), [&](const Ruleset& r) { return r.id == id; });
@@ -297,23 +348,41 @@ std::vector<const Ruleset*> select_scope(std::span<const Ruleset> all, std::span
     }
     if (it->scope == scope && std::find(out.begin(), out.end(), &*it) == out.end()) out.push_back(&*it);
   }
+  // Named device rulesets bring the node rulesets in force of their own jurisdictions (a US ruleset: 4A090, not
+  // the EU's 4A507), unless --jurisdiction says which.
+  std::vector<std::string> named_jurisdictions;
+  for (const auto& id : ids) {
+    auto it = std::find_if(all.begin(), all.end(), [&](const Ruleset& r) { return r.id == id; });
+    if (std::find(named_jurisdictions.begin(), named_jurisdictions.end(), it->jurisdiction) == named_jurisdictions.end()) {
+      named_jurisdictions.push_back(it->jurisdiction);
+    }
+  }
+  if (!ids.empty() && jurisdictions.empty()) jurisdictions = named_jurisdictions;
   if (ids.empty() || (out.empty() && fall_back_to_in_force)) {
     for (const auto& r : all) {
-      if (r.scope == scope && r.status == RuleStatus::in_force) out.push_back(&r);
+      if (r.scope == scope && r.status == RuleStatus::in_force && wanted(r)) out.push_back(&r);
     }
   }
   return out;
 }
 }  // namespace
 
-std::vector<const Ruleset*> RuleBook::select(std::span<const std::string> ids) const {
-  return select_scope(m_rulesets, ids, "device", false);
+std::vector<const Ruleset*> RuleBook::select(std::span<const std::string> ids, std::span<const std::string> jurisdictions) const {
+  return select_scope(m_rulesets, ids, "device", false, jurisdictions);
+}
+
+std::vector<std::string> RuleBook::jurisdictions(bool in_force_only) const {
+  std::set<std::string> out;
+  for (const auto& r : m_rulesets) {
+    if (!in_force_only || r.status == RuleStatus::in_force) out.insert(r.jurisdiction);
+  }
+  return {out.begin(), out.end()};
 }
 
 // The node line follows from whatever device rulesets were chosen, so naming only device rulesets still
 // gives the node rulesets in force.
-std::vector<const Ruleset*> RuleBook::select_node(std::span<const std::string> ids) const {
-  return select_scope(m_rulesets, ids, "node", true);
+std::vector<const Ruleset*> RuleBook::select_node(std::span<const std::string> ids, std::span<const std::string> jurisdictions) const {
+  return select_scope(m_rulesets, ids, "node", true, jurisdictions);
 }
 
 }  // namespace probe::rules

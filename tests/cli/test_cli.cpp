@@ -131,7 +131,12 @@ INSTANTIATE_TEST_SUITE_P(
                       UsageCase{"--list --cpu-description " PROBE_BAD_CPU,
                                 "unknown_feature.json: entry 'features #2', field 'features': unknown feature "
                                 "'avx512_magic'"},
-                      UsageCase{"describe-cpu --list", "describe-cpu measures nothing"}),
+                      UsageCase{"describe-cpu --list", "describe-cpu measures nothing"},
+                      UsageCase{"rules --check " PROBE_BAD_RULES, "bad_rules.json"},
+                      UsageCase{"rules --check /nonexistent/rules.json", "/nonexistent/rules.json"},
+                      UsageCase{"--jurisdiction XX --list", "--jurisdiction: no ruleset for 'XX' (known: EU, JP, KR, UK, US)"},
+                      UsageCase{"--envelope-ft3 -1 --list", "--envelope-ft3"},
+                      UsageCase{"--vector-processor maybe --list", "--vector-processor: 'maybe' is not yes or no"}),
     [](const ::testing::TestParamInfo<UsageCase>& info) {
       std::string name;
       for (const char* p = info.param.args; *p && name.size() < 40; ++p) {
@@ -375,6 +380,46 @@ TEST(Cli, RulesListsEveryRulesetWithItsStatus) {
   const Result j = probe("rules --format json");
   ASSERT_EQ(j.status, 0);
   EXPECT_GE(json::parse(j.out)["rulesets"].size(), 6u);
+}
+
+// Issue 14: verdicts grouped by jurisdiction, the tariff band and APP; EU only on request; a bill only by id.
+TEST(Cli, ClassifyShowsEveryJurisdictionTheTariffBandAndApp) {
+  const Result r = probe("classify --chip 'H100 SXM'");
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const char* s : {"[US]", "[EU]", "[UK]", "[JP]", "[KR]", "TPP 15,832 ≥ 6,000 (margin +164%) → 3A501.a.16",
+                        "outside tariff bands 1 and 2", "APP (W = 0.3) 20.1 WT", "threshold not confirmed", "→ 4A507",
+                        "interconnect: 900 GB/s"}) {
+    EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+  }
+  EXPECT_EQ(r.out.find("S.3374"), std::string::npos) << "a bill is evaluated only when asked for";
+  const Result eu = probe("classify --chip 'A100 SXM' --jurisdiction eu");
+  ASSERT_EQ(eu.status, 0) << eu.err;
+  EXPECT_NE(eu.out.find("not 3A501.a.16"), std::string::npos) << eu.out;
+  EXPECT_EQ(eu.out.find("88 FR 73458"), std::string::npos) << eu.out;
+  const Result safe = probe("classify --chip 'H200 SXM' --ruleset us-safe-chips-s3374");
+  ASSERT_EQ(safe.status, 0) << safe.err;
+  EXPECT_NE(safe.out.find("proposed (not law)"), std::string::npos) << safe.out;
+  EXPECT_NE(safe.out.find("caught by S.3374"), std::string::npos) << safe.out;
+}
+
+TEST(Cli, RulesCheckValidatesAUsersFileAndListsJurisdictions) {
+  const fs::path file = work_dir() / "my_rule.json";
+  {
+    std::ofstream out(file);
+    out << R"({"schema_version": 1, "id": "my-eu-draft", "jurisdiction": "EU", "title": "t", "citation": "draft",
+      "status": "proposed", "scope": "device", "otherwise": "below", "sources": {"ME": {"title": "me"}},
+      "clauses": [{"id": "big", "title": "TPP >= 10000", "kind": "classification", "eccn": "BIG", "effect": "big",
+                   "source": "ME", "when": {"metric": "tpp", "op": ">=", "value": 10000, "source": "ME"}}]})";
+  }
+  const Result r = probe("rules --check " + file.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("ok: ruleset 'my-eu-draft' [EU]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("BIG"), std::string::npos) << r.out;     // H100: TPP 15,832
+  EXPECT_NE(r.out.find("below"), std::string::npos) << r.out;   // A100: TPP 4,992
+  const Result list = probe("rules");
+  ASSERT_EQ(list.status, 0) << list.err;
+  EXPECT_NE(list.out.find("Jurisdictions: EU, JP, KR, UK, US"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("proposed (not law)"), std::string::npos) << list.out;
 }
 
 TEST(Cli, ReportCarriesControlParametersOnThreeBasesAndProvenance) {

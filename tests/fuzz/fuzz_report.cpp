@@ -22,6 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   (void)probe::report::make_printer(probe::report::Format::text)->render(rep);
+  (void)probe::report::make_printer(probe::report::Format::html)->render(rep);
+  (void)probe::report::make_printer(probe::report::Format::markdown)->render(rep);
   const std::string again = probe::report::to_json_text(rep);
   try {
     (void)probe::report::report_from_json_text(again, "fuzz_report_written.json");
