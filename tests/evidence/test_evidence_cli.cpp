@@ -125,6 +125,11 @@ TEST(EvidenceCli, SignVerifyFlipAByteAndVerifyFails) {
   EXPECT_TRUE(s["predicate"]["host"].contains("machine_id"));
   EXPECT_EQ(validate_statement(envelope), 0);
 
+  // replay finds the statement and checks the report's digest against it.
+  r = probe("replay " + report.string());
+  EXPECT_NE(r.out.find("signature: the report matches the digest signed in " + envelope.string()), std::string::npos)
+      << r.out << r.err;
+
   // One byte of the report flipped: verify fails naming the report.
   const std::string original = slurp(report);
   std::string flipped = original;
@@ -133,6 +138,9 @@ TEST(EvidenceCli, SignVerifyFlipAByteAndVerifyFails) {
   r = probe("verify " + envelope.string() + key);
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_NE(r.out.find("NOT verified: report " + report.string()), std::string::npos) << r.out;
+  write(report, original + " ");  // still a readable report, but not the one signed
+  r = probe("replay " + report.string());
+  EXPECT_NE(r.out.find("signature: FAILED: the report differs from the one signed in"), std::string::npos) << r.out << r.err;
   write(report, original);
 
   // One byte of the envelope's payload flipped: the signature fails.
