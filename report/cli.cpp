@@ -13,6 +13,7 @@
 
 #include "assessment.hpp"
 #include "cli_values.hpp"
+#include "command.hpp"
 #include "commands/commands.hpp"
 #include "cpu_backend.hpp"
 #include "cpu_description.hpp"
@@ -20,6 +21,7 @@
 #include "json_io.hpp"
 #include "printer.hpp"
 #include "remote_backend.hpp"
+#include "sign.hpp"
 #include "worker.hpp"
 #include "probe/engine.hpp"
 #include "probe/error.hpp"
@@ -44,10 +46,16 @@ constexpr const char* kFooter = R"(Commands:
   probe describe-cpu          this machine's CPU as a recorded description (JSON; --json FILE writes it to FILE)
   probe --list --cpu-description FILE
                               identify a recorded CPU and list its theoretical per-cycle rates, measuring nothing
+  probe keygen --out NAME     an Ed25519 key pair for --sign: NAME.key (mode 0600) and NAME.pub
+  probe --report --json R.json --sign NAME.key [--challenge HEX]
+                              also write R.json.intoto.json: a signed in-toto statement of the run
+  probe verify R.json.intoto.json --key NAME.pub [--report R.json]
+                              check a signed statement: 0 holds, 1 a check failed (named), 2 unusable input
 
 Exit status:
   0  success
-  1  a measurement failed (its reason is in the report); replay: a classification changed; compare: a regression
+  1  a measurement failed (its reason is in the report); replay: a classification changed; compare: a regression;
+     verify: a check failed
   2  usage or input error (a one-line message says what was wrong)
   3  internal error in probe (please report it with the message)
   130, 143  interrupted by SIGINT (Ctrl-C), SIGTERM: the report is written with status interrupted, the
@@ -87,6 +95,7 @@ struct Options {
   double die_area = 0, derive_clock = 0;
   double kernel_timeout = 0;  // seconds; 0: derived from the budget
   bool rules_command = false, classify_command = false, describe_cpu_command = false;
+  SignOptions sign;
 };
 
 report::AssessmentOptions assessment_options(const Options& o) {
@@ -328,9 +337,41 @@ class Progress {
   bool m_shown = false;
 };
 
+// Each selected device's attestation for the run's nonce: in this process for the built-in backends, from each
+// plugin backend's worker otherwise.
+template <class Selected>
+std::vector<evidence::DeviceEvidence> attest_selected(const std::vector<Target>& targets, const Selected& selected,
+                                                      const std::string& nonce) {
+  std::vector<evidence::DeviceEvidence> out;
+  for (std::size_t i = 0; i < targets.size();) {
+    const Target& t = targets[i];
+    if (t.local != nullptr || t.remote == nullptr) {
+      if (selected(t)) out.push_back({t.info, t.local ? t.local->attest(nonce) : Attestation{}});
+      ++i;
+      continue;
+    }
+    std::vector<std::size_t> indexes;
+    std::vector<const Target*> asked;
+    for (; i < targets.size() && targets[i].remote == t.remote; ++i) {
+      if (selected(targets[i])) {
+        indexes.push_back(targets[i].remote_index);
+        asked.push_back(&targets[i]);
+      }
+    }
+    if (indexes.empty()) continue;
+    const std::vector<Attestation> got = t.remote->attest(indexes, nonce);
+    for (std::size_t k = 0; k < asked.size(); ++k) out.push_back({asked[k]->info, got[k]});
+  }
+  return out;
+}
+
 int run(const Options& o, const std::string& command, const char* argv0) {
   // Every output path is checked before anything is read or measured.
   const Outputs outputs = resolve_outputs(o.format, o.out_files, o.json_file);
+  // The key, the challenge and the statement's path too: a signing run never fails after measuring.
+  std::optional<RunSigner> signer;
+  if (!o.sign.key_file.empty()) signer.emplace(o.sign, o.json_file);
+  if (!signer && !o.sign.challenge.empty()) throw InputError("--challenge: only with --sign (it is bound into the signed statement)");
   if (o.rules_command) return run_rules(o, outputs);
   if (o.classify_command) return run_classify(o, outputs, command);
   if (o.replay_command) return run_replay(ReplayOptions{o.replay_report, assessment_options(o)}, outputs);
@@ -517,7 +558,6 @@ int run(const Options& o, const std::string& command, const char* argv0) {
       if (selected(t)) rep.devices.push_back({t.info, {}});
     }
   }
-  remotes.clear();  // the idle workers exit (--list, devices left out)
   std::vector<DeviceInfo> deselected;  // found, but left out by --device: not the same as "no runtime"
   for (const auto& t : targets) {
     if (!selected(t)) deselected.push_back(t.info);
@@ -530,12 +570,26 @@ int run(const Options& o, const std::string& command, const char* argv0) {
 
   const auto view = [&](report::Format f) {
     if (f == report::Format::json) return report::to_json_text(rep, &assessment);
-    return report::make_printer(f, print_context("probe report", f))->render(rep, &assessment);
+    report::PrintContext ctx = print_context("probe report", f);
+    if (signer) ctx.signature = signer->describe();
+    return report::make_printer(f, ctx)->render(rep, &assessment);
   };
   if (!outputs.files.empty()) {
     const ExitDeferred writing;  // a second Ctrl-C waits for the rename: no half-written report, no temporary
     for (const auto& f : outputs.files) report::write_file_atomically(f.path, view(f.format));
   }
+  std::string signed_note;
+  if (signer) {
+    const std::string text = view(report::Format::json);  // the text --json wrote
+    SignedRun run{o.json_file, text, exe_path(argv0), command, &rep, &assessment, {}, {}};
+    for (const auto& f : {o.cpu_description, o.topology_xml}) {
+      if (!f.empty()) run.input_files.push_back(f);
+    }
+    run.devices = attest_selected(targets, selected, signer->nonce(text));
+    const ExitDeferred writing;
+    signed_note = signer->write(run);
+  }
+  remotes.clear();  // the idle workers exit (--list, devices left out)
   if (o.list && format == report::Format::text) {
     std::string out = report::render_inventory(rep);
     out += "\nDevices and kernels\n";
@@ -551,9 +605,26 @@ int run(const Options& o, const std::string& command, const char* argv0) {
   } else {
     std::cout << view(format);
   }
+  if (format == report::Format::text) std::cout << signed_note;
   std::cout.flush();
   if (const int sig = stop_signal(); sig != 0) return 128 + sig;
   return rep.any_failed() ? kExitMeasurementFailed : kExitOk;
+}
+
+// Runs a command's work with the exit statuses of --help: an InputError is 2 with its one line, anything else 3.
+int guarded(const std::function<int()>& work) {
+  try {
+    return work();
+  } catch (const InputError& e) {
+    std::cerr << "probe: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "probe: internal error: " << e.what() << "\n";
+    return kExitInternal;
+  } catch (...) {
+    std::cerr << "probe: internal error: unknown exception\n";
+    return kExitInternal;
+  }
 }
 
 }  // namespace
@@ -668,6 +739,8 @@ int run_cli(int argc, char** argv) {
   compare_cmd->add_option("base", o.compare_base, "The earlier (or golden) report")->type_name("BASE.json")->required();
   compare_cmd->add_option("new", o.compare_new, "The report to judge")->type_name("NEW.json")->required();
   compare_cmd->fallthrough();
+  add_sign_options(app, o.sign);
+  const std::vector<Command> commands{add_keygen_command(app), add_verify_command(app)};
   app.require_subcommand(0, 1);
 
   std::string command = "probe";
@@ -686,6 +759,16 @@ int run_cli(int argc, char** argv) {
     std::cerr << "probe: --report and --list exclude each other (see probe --help)\n";
     return kExitUsage;
   }
+  for (const auto& c : commands) {
+    if (!c.app->parsed()) continue;
+    if (o.report || o.list || o.quick || o.thorough || !o.json_file.empty() || !o.out_files.empty() ||
+        !o.sign.key_file.empty()) {
+      std::cerr << "probe: " << c.app->get_name() << " measures nothing: --report, --list, --quick, --thorough, --json, "
+                   "--out and --sign do not apply (see probe " << c.app->get_name() << " --help)\n";
+      return kExitUsage;
+    }
+    return guarded([&] { return c.run(); });
+  }
   o.rules_command = rules_cmd->parsed();
   o.classify_command = classify_cmd->parsed();
   o.describe_cpu_command = describe_cmd->parsed();
@@ -697,29 +780,18 @@ int run_cli(int argc, char** argv) {
     return kExitUsage;
   }
   if ((o.rules_command || o.classify_command || o.describe_cpu_command || o.replay_command || o.compare_command) &&
-      (o.report || o.list || o.quick || o.thorough || !o.cpu_description.empty())) {
+      (o.report || o.list || o.quick || o.thorough || !o.cpu_description.empty() || !o.sign.key_file.empty())) {
     std::cerr << "probe: "
               << (o.rules_command      ? "rules"
                   : o.classify_command ? "classify"
                   : o.replay_command   ? "replay"
                   : o.compare_command  ? "compare"
                                        : "describe-cpu")
-              << " measures nothing: --report, --list, --quick, --thorough and --cpu-description do not apply (see "
+              << " measures nothing: --report, --list, --quick, --thorough, --cpu-description and --sign do not apply (see "
                  "probe --help)\n";
     return kExitUsage;
   }
-  try {
-    return run(o, command, argv[0]);
-  } catch (const InputError& e) {
-    std::cerr << "probe: " << e.what() << "\n";
-    return kExitUsage;
-  } catch (const std::exception& e) {
-    std::cerr << "probe: internal error: " << e.what() << "\n";
-    return kExitInternal;
-  } catch (...) {
-    std::cerr << "probe: internal error: unknown exception\n";
-    return kExitInternal;
-  }
+  return guarded([&] { return run(o, command, argv[0]); });
 }
 
 }  // namespace probe::cli

@@ -9,7 +9,9 @@
 #include <optional>
 #include <utility>
 
+#include "base64.hpp"
 #include "json_io.hpp"
+#include "statement.hpp"
 #include "probe/engine.hpp"
 #include "probe/error.hpp"
 #include "worker.hpp"
@@ -278,6 +280,44 @@ void RemoteBackend::measure(const std::vector<Job>& jobs, Budget budget, const E
     static_cast<void>(m_child->end());
     m_child.reset();
   }
+}
+
+std::vector<Attestation> RemoteBackend::attest(const std::vector<std::size_t>& devices, std::string_view nonce) {
+  std::vector<Attestation> out(devices.size());
+  std::string why;
+  try {
+    // The worker that enumerated (--list) still waits for its one command; after measuring, a fresh one.
+    if (m_child || start(why)) {
+      json command{{"attest", json::array()}, {"nonce", evidence::hex_encode(nonce)}};
+      for (const std::size_t d : devices) command["attest"].push_back(m_devices[d].info.id);
+      if (!m_child->write_line(command.dump(-1, ' ', false, json::error_handler_t::replace))) why = "worker " + m_child->end();
+      const auto deadline = after(m_settings.kernel_timeout_s);
+      std::string line;
+      while (why.empty()) {
+        const ChildProcess::Read r = m_child->read_line(line, deadline, m_settings.stop);
+        if (r == ChildProcess::Read::closed) why = "worker " + m_child->end();
+        if (r == ChildProcess::Read::timed_out) why = timed_out(m_settings.kernel_timeout_s);
+        if (r == ChildProcess::Read::stopped) why = "interrupted";
+        if (r != ChildProcess::Read::line) break;
+        const json m = parse_message(line);
+        if (m["type"] == "done") break;
+        if (m["type"] != "attestation") throw InputError(fmt::format("the worker sent an unexpected message: {:.200}", line));
+        for (std::size_t i = 0; i < devices.size(); ++i) {
+          if (m.at("device") == m_devices[devices[i]].info.id) out[i] = evidence::attestation_from_json(m.at("attestation"), kSource);
+        }
+      }
+    }
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  if (m_child) {
+    static_cast<void>(m_child->end());
+    m_child.reset();
+  }
+  for (auto& a : out) {
+    if (!a.available && a.reason.empty()) a.reason = why.empty() ? "the worker gave no attestation" : "attestation failed: " + why;
+  }
+  return out;
 }
 
 }  // namespace probe::cli

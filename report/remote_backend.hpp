@@ -64,6 +64,10 @@ class RemoteBackend {
   // is killed and the call returns, the kernels without a result not reached.
   void measure(const std::vector<Job>& jobs, Budget budget, const Events& events);
 
+  // The attestation of each device (indexes into devices()) for `nonce`, from a worker; a worker that fails gives
+  // each device an unavailable attestation saying why. Never throws for the worker's faults.
+  [[nodiscard]] std::vector<Attestation> attest(const std::vector<std::size_t>& devices, std::string_view nonce);
+
  private:
   bool start(std::string& why);  // a fresh worker, enumerated; false with the reason when it failed
   void read_enumeration(std::string& why, bool first);  // until ready; why says what went wrong

@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "base64.hpp"
 #include "json_io.hpp"
+#include "statement.hpp"
 #include "probe/error.hpp"
 #include "probe/plugin_loader.hpp"
 #include "probe/registry.hpp"
@@ -98,6 +100,20 @@ int serve_backend(Channel& ch, const std::filesystem::path& file) {
   const std::optional<std::string> line = ch.receive();
   if (!line) return 0;  // nothing to measure (--list, or no device selected)
   const json command = json::parse(*line);
+  if (command.contains("attest")) {
+    // The attestation of each device named, for the run's nonce (hex): after the measurements, so that the nonce
+    // can bind the report.
+    const auto nonce = evidence::hex_decode(command.at("nonce").get<std::string>());
+    if (!nonce) throw InputError(fmt::format("the attest command's nonce is not hex: {:.200}", *line));
+    for (const auto& id : command.at("attest")) {
+      for (auto& h : en.devices) {
+        if (h.device->info().id != id.get<std::string>()) continue;
+        ch.send({{"type", "attestation"}, {"device", id}, {"attestation", evidence::to_json(h.device->attest(*nonce))}});
+      }
+    }
+    ch.send({{"type", "done"}});
+    return 0;
+  }
   const auto budget = budget_from_string(command.at("budget").get<std::string>());
   if (!budget) throw InputError(fmt::format("unknown budget in the command: {}", *line));
   const RunPolicy policy = RunPolicy::for_budget(*budget);

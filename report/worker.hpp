@@ -12,7 +12,9 @@
 //                    measurement {device, measurement}   a result (the report's own measurement JSON)
 //                    done
 //   parent → worker  {"budget": "quick", "measure": [{"device": "cuda0", "kernels": ["fma.fp32", …]}, …]}
+//                    or {"attest": ["cuda0", …], "nonce": HEX}   (probe --sign, after measuring)
 //                    (or the channel closes: nothing to measure, exit)
+//   worker → parent  attestation {device, attestation}   one per device asked, then done
 // A crash, a hang or a wrong message is the parent's to handle (report/remote_backend.cpp): the worker only
 // measures and reports.
 #include <string_view>

@@ -199,6 +199,8 @@ class CudaDevice final : public Device {
   }
 
   const DeviceInfo& info() const noexcept override { return m_info; }
+  // Confidential-computing attestation through NVML, for the run's nonce (probe --sign).
+  Attestation attest(std::string_view nonce) override { return m_nvml->attest(m_s.nvml_dev, nonce); }
   std::span<const KernelSpec> kernels() const noexcept override { return m_specs; }
 
   Measurement measure(const KernelSpec& spec, const RunPolicy& policy, RunContext& ctx) override {

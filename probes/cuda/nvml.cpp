@@ -7,7 +7,10 @@
 #include <algorithm>
 #include <chrono>
 #include <fmt/format.h>
+#include <cstring>
 #include <numeric>
+
+#include "nvml_cc.hpp"
 
 namespace probe::cuda {
 
@@ -35,6 +38,10 @@ struct NvmlApi {
   Ret (*ecc_mode)(Dev, int*, int*) = nullptr;
   Ret (*mig_mode)(Dev, unsigned*, unsigned*) = nullptr;
   Ret (*clock_reasons)(Dev, unsigned long long*) = nullptr;
+  // Confidential computing (attestation): r535+ drivers, Hopper and newer.
+  Ret (*cc_state)(nvml_cc::SystemState*) = nullptr;
+  Ret (*cc_report)(Dev, nvml_cc::GpuAttestationReport*) = nullptr;
+  Ret (*cc_certificate)(Dev, nvml_cc::GpuCertificate*) = nullptr;
 };
 
 namespace {
@@ -80,6 +87,9 @@ Nvml::Nvml() {
   if (!resolve(m_lib, "nvmlDeviceGetCurrentClocksEventReasons", api->clock_reasons)) {
     resolve(m_lib, "nvmlDeviceGetCurrentClocksThrottleReasons", api->clock_reasons);
   }
+  resolve(m_lib, "nvmlSystemGetConfComputeState", api->cc_state);
+  resolve(m_lib, "nvmlDeviceGetConfComputeGpuAttestationReport", api->cc_report);
+  resolve(m_lib, "nvmlDeviceGetConfComputeGpuCertificate", api->cc_certificate);
   if (const Ret r = api->init(); r != 0) {
     m_why = fmt::format("nvmlInit failed: {}", api->error_string ? api->error_string(r) : std::to_string(r));
     dlclose(m_lib);
@@ -121,6 +131,56 @@ NvmlStatic Nvml::read_static(void* dev) const {
   unsigned mc = 0, mp = 0;
   if (m_api->mig_mode && m_api->mig_mode(dev, &mc, &mp) == 0) s.mig_enabled = mc != 0;
   return s;
+}
+
+Attestation Nvml::attest(void* dev, std::string_view nonce) const {
+  Attestation a;
+  auto error = [&](Ret r) { return m_api->error_string ? std::string(m_api->error_string(r)) : fmt::format("NVML error {}", r); };
+  if (!m_api) {
+    a.reason = m_why;
+  } else if (!dev) {
+    a.reason = "NVML has no handle for this device";
+  } else if (!m_api->cc_report || !m_api->cc_certificate) {
+    a.reason = "this NVML has no confidential-computing attestation (nvmlDeviceGetConfComputeGpuAttestationReport: "
+               "driver r535 or newer)";
+  } else if (nonce.size() != nvml_cc::kNonceSize) {
+    a.reason = fmt::format("the nonce has {} bytes, NVML takes {}", nonce.size(), nvml_cc::kNonceSize);
+  } else {
+    nvml_cc::SystemState state{};
+    if (m_api->cc_state && m_api->cc_state(&state) == 0 && state.ccFeature != nvml_cc::kFeatureEnabled) {
+      // Hopper attests only in confidential-computing mode; say so rather than NVML's bare error.
+      a.reason = "confidential computing is off on this system (nvmlSystemGetConfComputeState: ccFeature disabled)";
+      return a;
+    }
+    // The structures are large (about 22 KiB together): on the heap, not the stack of a sampler-sized thread.
+    auto report = std::make_unique<nvml_cc::GpuAttestationReport>();
+    std::memcpy(report->nonce, nonce.data(), nvml_cc::kNonceSize);
+    if (const Ret r = m_api->cc_report(dev, report.get()); r != 0) {
+      a.reason = fmt::format("nvmlDeviceGetConfComputeGpuAttestationReport: {}", error(r));
+      return a;
+    }
+    auto cert = std::make_unique<nvml_cc::GpuCertificate>();
+    if (const Ret r = m_api->cc_certificate(dev, cert.get()); r != 0) {
+      a.reason = fmt::format("nvmlDeviceGetConfComputeGpuCertificate: {}", error(r));
+      return a;
+    }
+    // Sizes come from the driver: clamp them to the arrays so a wrong size cannot read past them.
+    auto bytes = [](const unsigned char* p, unsigned n, unsigned cap) {
+      return std::string(reinterpret_cast<const char*>(p), std::min(n, cap));
+    };
+    a.available = true;
+    a.source = "NVML nvmlDeviceGetConfComputeGpuAttestationReport + nvmlDeviceGetConfComputeGpuCertificate";
+    a.nonce = std::string(nonce);
+    a.report = bytes(report->attestationReport, report->attestationReportSize, nvml_cc::kAttestationReportSize);
+    if (report->isCecAttestationReportPresent != 0) {
+      a.cec_report = bytes(report->cecAttestationReport, report->cecAttestationReportSize,
+                           nvml_cc::kCecAttestationReportSize);
+    }
+    a.certificate_chain = bytes(cert->certChain, cert->certChainSize, nvml_cc::kCertChainSize);
+    a.attestation_certificate_chain =
+        bytes(cert->attestationCertChain, cert->attestationCertChainSize, nvml_cc::kAttestationCertChainSize);
+  }
+  return a;
 }
 
 Nvml::Sampler::Sampler(const Nvml& nvml, void* dev, int period_ms) : m_nvml(nvml), m_dev(dev), m_period_ms(period_ms) {

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "probe/device.hpp"
+
 namespace probe::cuda {
 
 struct NvmlApi;  // the resolved function pointers
@@ -46,6 +48,9 @@ class Nvml {
   // The handle for a PCI bus id ("0000:17:00.0"), or null.
   [[nodiscard]] void* device(const std::string& bus_id) const;
   [[nodiscard]] NvmlStatic read_static(void* dev) const;
+  // The device's confidential-computing attestation report and certificate chains for `nonce` (32 bytes), or an
+  // unavailable Attestation whose reason says why (no NVML, an NVML without the entry points, CC mode off, …).
+  [[nodiscard]] Attestation attest(void* dev, std::string_view nonce) const;
 
   // Samples SM clock, power and temperature every `period_ms` on its own thread until stopped.
   class Sampler {

@@ -1,7 +1,7 @@
 #pragma once
 // The hook for signed reports: a report R.json may carry an in-toto statement beside it, R.json.intoto.json
-// (a DSSE envelope). replay and compare say whether its signature held. Verification is built on the `sign`
-// branch; until it lands, this says what was found and that nothing was checked.
+// (a DSSE envelope). replay and compare say whether the report matches the digest signed there; the signature
+// itself needs the signer's public key (probe verify --key), which these commands are not given.
 #include <filesystem>
 #include <optional>
 #include <string>

@@ -28,6 +28,19 @@ class FakeDevice final : public Device {
   }
 
   [[nodiscard]] const DeviceInfo& info() const noexcept override { return m_info; }
+  // The exploding device keeps the default (no attestation); the other "attests" the nonce it was given, so the
+  // CLI tests see the attestation travel from the worker into the signed statement (probe --sign).
+  Attestation attest(std::string_view nonce) override {
+    if (m_explodes) return Device::attest(nonce);
+    Attestation a;
+    a.available = true;
+    a.source = "fake attestation (tests/plugins)";
+    a.nonce = std::string(nonce);
+    a.report = "FAKE-REPORT:" + std::string(nonce);
+    a.certificate_chain = "FAKE-CERT";
+    a.attestation_certificate_chain = "FAKE-ATTESTATION-CERT";
+    return a;
+  }
   [[nodiscard]] std::span<const KernelSpec> kernels() const noexcept override { return m_kernels; }
 
   Measurement measure(const KernelSpec& spec, const RunPolicy& /*policy*/, RunContext& ctx) override {

@@ -38,6 +38,19 @@ struct DeviceInfo {
   friend bool operator==(const DeviceInfo&, const DeviceInfo&) = default;
 };
 
+// A device's own signed evidence of what it is (GPU confidential-computing attestation), collected for a nonce
+// that binds it to one run, or why there is none. The byte strings are as the device gave them.
+struct Attestation {
+  bool available = false;
+  std::string reason;      // when not available: "confidential computing is off (NVML ccFeature disabled)"
+  std::string source;      // "NVML nvmlDeviceGetConfComputeGpuAttestationReport"
+  std::string nonce;       // the 32-byte nonce the device was given (raw bytes)
+  std::string report;      // the attestation report (SPDM GET_MEASUREMENTS request + signed response)
+  std::string cec_report;  // the CEC attestation report, where the device has one
+  std::string certificate_chain, attestation_certificate_chain;  // DER/PEM as the device holds them
+  friend bool operator==(const Attestation&, const Attestation&) = default;
+};
+
 // Passed down from main: no globals. The progress callback is how long-running work says what it does.
 struct RunContext {
   std::function<void(std::string_view)> progress = [](std::string_view) {};
@@ -54,6 +67,12 @@ class Device {
   // Should not throw (a failure is a `failed` measurement with the reason); the engine still catches
   // anything that escapes, so one broken device never takes the report down.
   virtual Measurement measure(const KernelSpec& spec, const RunPolicy& policy, RunContext& ctx) = 0;
+  // The device's attestation for `nonce` (32 bytes); never throws. Devices without any say so.
+  virtual Attestation attest(std::string_view /*nonce*/) {
+    Attestation a;
+    a.reason = "the " + info().backend + " backend offers no device attestation";
+    return a;
+  }
 };
 
 struct Availability {
