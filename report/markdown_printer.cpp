@@ -57,7 +57,7 @@ void sections(std::string& out, std::span<const Section> ss) {
       if (!t.caption.empty()) out += "**" + md(t.caption) + "**\n\n";
       std::vector<std::vector<std::string>> rows = t.rows;
       // The row class (regression, changed) is a column here: Markdown has no colour.
-      if (!t.row_class.empty()) {
+      if (std::any_of(t.row_class.begin(), t.row_class.end(), [](const std::string& c) { return !c.empty(); })) {
         std::vector<std::string> header{""};
         header.insert(header.end(), t.header.begin(), t.header.end());
         for (std::size_t i = 0; i < rows.size(); ++i) {
