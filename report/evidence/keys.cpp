@@ -55,7 +55,8 @@ std::string read_pem(const std::filesystem::path& path, std::string_view label, 
   return der->substr(prefix.size());
 }
 
-void write_new_file(const std::filesystem::path& path, std::string_view content, mode_t mode) {
+// Used by keygen, which a build without libsodium does not have.
+[[maybe_unused]] void write_new_file(const std::filesystem::path& path, std::string_view content, mode_t mode) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) {
     throw InputError(errno == EEXIST ? fmt::format("{}: exists already (keygen never overwrites a key)", path.string())
