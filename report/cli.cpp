@@ -428,14 +428,16 @@ int run(const Options& o, const std::string& command, const char* argv0) {
   std::vector<std::unique_ptr<RemoteBackend>> remotes;
   if (!o.no_plugins) {
     WorkerSettings workers;
-    workers.exe = exe_path(argv0);
+    // The worker is this very file, reached through /proc/self/exe rather than its path: a path that another
+    // user (setpriv, sudo -u) cannot traverse, or a binary replaced since start, would stop every plugin.
+    workers.exe = "/proc/self/exe";
     workers.kernel_timeout_s = o.kernel_timeout > 0 ? o.kernel_timeout : policy.kernel_timeout_s();
     workers.stop = [] { return stop_requested(); };
     rep.watchdog = report::Watchdog{workers.kernel_timeout_s,
                                     o.kernel_timeout > 0 ? std::string("--kernel-timeout")
                                                          : fmt::format("the {} budget", rep.budget)};
     std::vector<std::filesystem::path> dirs(o.plugin_dirs.begin(), o.plugin_dirs.end());
-    for (auto& d : default_plugin_dirs(workers.exe)) dirs.push_back(std::move(d));
+    for (auto& d : default_plugin_dirs(exe_path(argv0))) dirs.push_back(std::move(d));
     // A plugin may not take the name of a built-in backend (two "cpu0" devices would share one verdict).
     std::vector<std::string> built_in;
     for (const auto& b : backends) built_in.emplace_back(b.backend->name());

@@ -20,7 +20,7 @@
 namespace probe::cli {
 
 struct WorkerSettings {
-  std::string exe;                                // this program (/proc/self/exe), re-executed as the worker
+  std::string exe = "/proc/self/exe";             // this program, re-executed as the worker
   double kernel_timeout_s = 60;                   // per kernel, and for a scan or an enumeration
   std::function<bool()> stop = [] { return false; };  // the run is interrupted: kill the worker, return
 };

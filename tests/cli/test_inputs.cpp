@@ -285,6 +285,8 @@ TEST(Inputs, UnreadablePluginFolderIsReported) {
   ::chmod(dir.c_str(), 0700);
   ASSERT_EQ(r.status, 0) << r.err;
   const json j = json::parse(slurp(f));
+  ASSERT_TRUE(j.contains("plugin_folders") && j["plugin_folders"].is_array() && !j["plugin_folders"].empty())
+      << j["plugins"];
   const json& folder = j["plugin_folders"][0];
   EXPECT_EQ(folder["path"], dir.string());
   EXPECT_TRUE(folder["found"].get<bool>());
