@@ -86,6 +86,21 @@ struct Result {
   std::string out, err;
 };
 
+// Under AddressSanitizer (the ci-sanitize stage) a worker's SIGSEGV is caught by ASan's own handler, which reports
+// and exits with status 1. These tests are about what the parent does when a worker dies of the signal, so the
+// probes they start leave SIGSEGV/SIGBUS to the default action (no effect on builds without ASan).
+class CrashSignalsToDefault : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    const char* old = std::getenv("ASAN_OPTIONS");
+    std::string options = old != nullptr && *old != '\0' ? std::string(old) + ":" : std::string();
+    options += "handle_segv=0:handle_sigbus=0";
+    ::setenv("ASAN_OPTIONS", options.c_str(), 1);
+  }
+};
+[[maybe_unused]] ::testing::Environment* const kCrashSignalsToDefault =
+    ::testing::AddGlobalTestEnvironment(new CrashSignalsToDefault);
+
 Result probe(const std::string& args, const fs::path& dir) {
   const Running r = start(args, dir);
   Result res;
