@@ -431,6 +431,7 @@ void memory_section(std::string& out, const DeviceReport& d, const rules::Device
   }
   out += "<table class=\"memory\"><thead><tr><th>kernel</th><th>status</th><th>measured</th><th>peak</th><th>% of peak</th>"
          "<th>spread</th></tr></thead><tbody>" + rows + "</tbody></table>\n";
+  for (const auto& w : condition_warnings(d, KernelClass::memory)) out += "<p class=\"flag-warning\">warning: " + esc(w) + "</p>";
 }
 
 void verdict_tables(std::string& out, std::span<const rules::Verdict> vs) {
@@ -582,6 +583,7 @@ class HtmlPrinter final : public Printer {
     if (!r.inventory.hostname.empty() || !r.started_at.empty()) {
       kv_row(out, "run", fmt::format("{} {} → {}", r.inventory.hostname, r.started_at, r.finished_at));
     }
+    if (!r.run_id.empty()) kv_row(out, "run id", r.run_id, true);
     if (!r.budget.empty()) kv_row(out, "budget", r.budget);
     kv_row(out, "status", r.status);
     kv_row(out, "signature", m_ctx.signature);

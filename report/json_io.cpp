@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fmt/format.h>
 #include <fstream>
@@ -93,6 +95,42 @@ std::vector<std::pair<std::string, std::string>> pairs_from(const Reader& r, std
   std::vector<std::pair<std::string, std::string>> out;
   r.each(field, [&](const Reader& e) { out.emplace_back(e.str("key"), e.str("value")); });
   return out;
+}
+
+// array_bytes, load_average_1min and warnings are typed fields since schema 1.2; a report written before kept them as
+// notes ("array_bytes", "load_average_1min", "warning"), which are taken over here so that it reads the same.
+void read_typed_conditions(const Reader& c, Conditions& cd) {
+  if (c.has("array_bytes")) cd.array_bytes = c.integer<std::uint64_t>("array_bytes");
+  if (c.has("load_average_1min") && !c.at("load_average_1min").is_null()) {
+    cd.load_average_1min = c.num("load_average_1min");
+  }
+  if (c.has("warnings")) {
+    c.each("warnings", [&](const Reader& w) {
+      if (!w.raw().is_string()) c.fail("warnings", "expected an array of strings");
+      cd.warnings.push_back(w.raw().get<std::string>());
+    });
+  }
+  if (c.has("array_bytes") || c.has("warnings")) return;
+  std::erase_if(cd.notes, [&](const std::pair<std::string, std::string>& n) {
+    const auto& [key, value] = n;
+    if (key == "warning") {
+      cd.warnings.push_back(value);
+      return true;
+    }
+    char* end = nullptr;
+    if (key == "array_bytes") {
+      const unsigned long long v = std::strtoull(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0') c.fail("notes", fmt::format("array_bytes '{:.40}' is not a byte count", value));
+      cd.array_bytes = v;
+      return true;
+    }
+    if (key == "load_average_1min") {
+      const double v = std::strtod(value.c_str(), &end);
+      if (!value.empty() && *end == '\0' && std::isfinite(v)) cd.load_average_1min = v;  // "unknown": absent
+      return true;
+    }
+    return false;
+  });
 }
 
 json pci_to_json(const PciId& p) {
@@ -233,7 +271,9 @@ json measurement_to_json(const Measurement& m) {
                      {"threads", c.threads}, {"pus", c.pus},
                      {"iterations", c.iterations}, {"work_per_sample", c.work_per_sample}, {"warmup_s", c.warmup_s},
                      {"elapsed_s", c.elapsed_s}, {"working_set_bytes", c.working_set_bytes},
-                     {"notes", pairs_to_json(c.notes)}};
+                     {"array_bytes", c.array_bytes},
+                     {"load_average_1min", c.load_average_1min ? json(*c.load_average_1min) : json(nullptr)},
+                     {"warnings", c.warnings}, {"notes", pairs_to_json(c.notes)}};
   json d = json::array();
   for (const auto& f : m.derived) d.push_back({{"name", f.name}, {"value", f.value}, {"basis", f.basis}});
   j["derived"] = d;
@@ -289,6 +329,7 @@ Measurement measurement_from(const Reader& r, std::string_view device_kind) {
   cd.elapsed_s = c.num("elapsed_s");
   cd.working_set_bytes = c.integer<std::uint64_t>("working_set_bytes");
   cd.notes = pairs_from(c, "notes");
+  read_typed_conditions(c, cd);
   r.each("derived", [&](const Reader& d) { m.derived.push_back(DerivedFigure{d.str("name"), d.num("value"), d.str("basis")}); });
   if (!r.has("above_theoretical")) {
     m.above_theoretical = check_above_theoretical(m, device_kind);
@@ -384,6 +425,7 @@ nlohmann::json to_json(const Report& rep) {
   j["schema"] = "probe-report";
   j["schema_version"] = rep.schema_version;
   j["tool"] = {{"name", "probe"}, {"version", rep.tool_version}};
+  j["run_id"] = rep.run_id.empty() ? json(nullptr) : json(rep.run_id);
   j["command"] = rep.command;
   j["budget"] = rep.budget;
   j["started_at"] = rep.started_at;
@@ -443,6 +485,7 @@ Report report_from_json(const nlohmann::json& j, std::string_view source) {
                                          kSchemaVersion));
   }
   rep.tool_version = r.obj("tool").str("version");
+  if (r.has("run_id") && !r.at("run_id").is_null()) rep.run_id = r.str("run_id");  // absent before schema 1.2
   rep.command = r.str("command");
   rep.budget = r.str("budget");
   rep.started_at = r.str("started_at");

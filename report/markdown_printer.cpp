@@ -148,6 +148,8 @@ void measurements(std::string& out, const DeviceReport& d, const rules::DeviceMe
   if (!memory.empty()) {
     out += "### Memory bandwidth against peak\n\n";
     table(out, {"kernel", "variant", "measured", "peak", "% of peak", "spread"}, memory);
+    for (const auto& w : condition_warnings(d, KernelClass::memory)) out += "- warning: " + md(w) + "\n";
+    if (!condition_warnings(d, KernelClass::memory).empty()) out += "\n";
   }
 }
 
@@ -183,6 +185,7 @@ class MarkdownPrinter final : public Printer {
     if (!r.inventory.hostname.empty() || !r.started_at.empty()) {
       head.push_back({"run", fmt::format("{} {} → {}", r.inventory.hostname, r.started_at, r.finished_at)});
     }
+    if (!r.run_id.empty()) head.push_back({"run id", r.run_id});
     if (!r.budget.empty()) head.push_back({"budget", r.budget});
     head.push_back({"status", r.status});
     head.push_back({"signature", m_ctx.signature});

@@ -60,6 +60,10 @@ enum class Format { text, json, html, markdown };
 [[nodiscard]] std::string format_rate(double value, Unit unit, DType dtype);
 [[nodiscard]] std::string format_bytes(std::uint64_t bytes);
 
+// The measurements' warnings (Conditions::warnings) of one kind of kernel, each once, in order: the same
+// warning on every memory kernel is printed once.
+[[nodiscard]] std::vector<std::string> condition_warnings(const DeviceReport& device, KernelClass kind);
+
 // The inventory section alone (probe --list).
 [[nodiscard]] std::string render_inventory(const Report& report);
 

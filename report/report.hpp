@@ -49,6 +49,7 @@ struct Watchdog {
 struct Report {
   int schema_version = kSchemaVersion;
   std::string tool_version;
+  std::string run_id;       // UUID v4 naming this run, also in its signed statement; empty before schema 1.2
   std::string command;      // the command line, for the record
   std::string budget;       // "quick", "default", "thorough"
   std::string started_at, finished_at;

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 #include <map>
+#include <optional>
 #include <stdexcept>
 
 #include "json_io.hpp"
@@ -20,13 +21,6 @@ std::string si(double v, std::string_view unit) {
 }
 
 std::string pct(double v) { return fmt::format("{:.1f}%", v * 100); }
-
-std::string note(const Measurement& m, std::string_view key) {
-  for (const auto& [k, v] : m.conditions.notes) {
-    if (k == key) return v;
-  }
-  return {};
-}
 
 std::string caches_line(const Inventory& inv) {
   std::vector<std::string> parts;
@@ -102,13 +96,17 @@ constexpr double kNoisySpread = 0.05;
 
 void noise_warning(std::string& out, const DeviceReport& d, KernelClass kind) {
   std::vector<std::string> noisy;
+  std::optional<double> load;  // the highest load average seen as a noisy measurement began
   for (const auto& m : d.measurements) {
-    if (m.spec.kind == kind && m.ok() && m.stats.rel_spread > kNoisySpread) noisy.push_back(m.spec.id);
+    if (m.spec.kind != kind || !m.ok() || m.stats.rel_spread <= kNoisySpread) continue;
+    noisy.push_back(m.spec.id);
+    if (m.conditions.load_average_1min) load = std::max(load.value_or(0), *m.conditions.load_average_1min);
   }
   if (noisy.empty()) return;
-  out += fmt::format("  warning: spread over {:.0f}% for {}: something else may be using these cores (load average "
-                     "{}); the median is kept — rerun on an idle node, or with --thorough\n",
-                     kNoisySpread * 100, fmt::join(noisy, ", "), note(d.measurements.front(), "load_average_1min"));
+  out += fmt::format("  warning: spread over {:.0f}% for {}: something else may be using these cores{}; the median is "
+                     "kept — rerun on an idle node, or with --thorough\n",
+                     kNoisySpread * 100, fmt::join(noisy, ", "),
+                     load ? fmt::format(" (load average {:.2f})", *load) : std::string());
 }
 
 // One line per measurement above its own theoretical peak (the check every backend shares).
@@ -198,17 +196,13 @@ void memory_table(std::string& out, const DeviceReport& d) {
                        format_rate(m.stats.median, m.spec.unit, m.spec.dtype), wa, pct(m.stats.rel_spread));
   }
   if (first_ok) {
-    std::uint64_t array_bytes = 0;
-    try {
-      array_bytes = std::stoull(note(*first_ok, "array_bytes"));
-    } catch (...) {
-    }
-    out += fmt::format("  arrays of {} each (read/write 1, copy 2, triad 3), {} threads pinned to PUs {}\n",
-                       format_bytes(array_bytes), first_ok->conditions.threads, fmt::join(first_ok->conditions.pus, ","));
+    const Conditions& c = first_ok->conditions;
+    out += fmt::format("  arrays of {} each (read/write 1, copy 2, triad 3), {} threads",
+                       c.array_bytes > 0 ? format_bytes(c.array_bytes) : std::string("unrecorded size"), c.threads);
+    out += c.pus.empty() ? std::string("\n") : fmt::format(" pinned to PUs {}\n", fmt::join(c.pus, ","));
     noise_warning(out, d, KernelClass::memory);
     above_theoretical_warnings(out, d, KernelClass::memory);
-    const std::string warn = note(*first_ok, "warning");
-    if (!warn.empty()) out += fmt::format("  warning: {}\n", warn);
+    for (const auto& w : condition_warnings(d, KernelClass::memory)) out += fmt::format("  warning: {}\n", w);
   }
 }
 
@@ -291,18 +285,10 @@ class TextPrinter final : public Printer {
         }
         // The IC classifications that matched, each with the rulesets that gave it: "3A090.a (us-2023-10-acr, …)",
         // "3A501.a.16 (eu-2025-2003-3a501)".
-        std::vector<std::pair<std::string, std::vector<std::string>>> classes;
-        for (const auto& v : u.assessed->verdicts) {
-          if (v.outcome != rules::Outcome::matched ||
-              (v.classification.rfind("3A090", 0) != 0 && v.classification.rfind("3A501.a.16", 0) != 0)) {
-            continue;
-          }
-          auto it = std::find_if(classes.begin(), classes.end(), [&](const auto& c) { return c.first == v.classification; });
-          if (it == classes.end()) it = classes.insert(classes.end(), {v.classification, {}});
-          it->second.push_back(v.ruleset_id);
-        }
         std::vector<std::string> parts;
-        for (const auto& [c, ids] : classes) parts.push_back(fmt::format("{} ({})", c, fmt::join(ids, ", ")));
+        for (const auto& c : rules::ic_classifications(u.assessed->verdicts)) {
+          parts.push_back(fmt::format("{} ({})", c.classification, fmt::join(c.rulesets, ", ")));
+        }
         const auto& dec = u.assessed->metrics.declared;
         out += fmt::format("  {}: not measured; declared TPP {} → {}\n", u.label,
                            dec.tpp ? rules::format_number(*dec.tpp) : std::string("unknown"),
@@ -347,6 +333,17 @@ std::string format_rate(double value, Unit unit, DType dtype) {
   if (unit == Unit::bytes_per_s) return si(value, "B/s");
   const bool integer = dtype == DType::int8 || dtype == DType::int4;
   return si(value, integer ? "OP/s" : "FLOP/s");
+}
+
+std::vector<std::string> condition_warnings(const DeviceReport& device, KernelClass kind) {
+  std::vector<std::string> out;
+  for (const auto& m : device.measurements) {
+    if (m.spec.kind != kind) continue;
+    for (const auto& w : m.conditions.warnings) {
+      if (std::find(out.begin(), out.end(), w) == out.end()) out.push_back(w);
+    }
+  }
+  return out;
 }
 
 std::string format_bytes(std::uint64_t bytes) {

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <fmt/format.h>
 #include <numeric>
+#include <optional>
 #include <tuple>
 
 #include "probe/engine.hpp"
@@ -43,13 +44,13 @@ KernelSpec memory_spec(std::string id, std::string title, std::string counting) 
 }
 
 // The 1-minute load average when a measurement starts: a busy node explains a wide spread.
-std::string load_average() {
+std::optional<double> load_average() {
   std::FILE* f = std::fopen("/proc/loadavg", "r");
-  if (!f) return "unknown";
+  if (!f) return std::nullopt;
   double one = 0;
   const int n = std::fscanf(f, "%lf", &one);
   std::fclose(f);
-  return n == 1 ? fmt::format("{:.2f}", one) : "unknown";
+  return n == 1 && std::isfinite(one) && one >= 0 ? std::optional<double>(one) : std::nullopt;
 }
 
 bool running_under_hypervisor() noexcept {
@@ -323,7 +324,7 @@ class CpuDevice final : public Device {
     Measurement m;
     m.spec = spec;
     m.conditions.started_at = utc_now_iso8601();
-    m.conditions.notes.emplace_back("load_average_1min", load_average());
+    m.conditions.load_average_1min = load_average();
     const auto t0 = std::chrono::steady_clock::now();
     if (spec.kind == KernelClass::compute) {
       measure_compute(m, policy, ctx);
@@ -468,7 +469,7 @@ class CpuDevice final : public Device {
     MemoryRunner runner(p, *k, slices);
     const std::uint64_t array_bytes = m_stream_elements * sizeof(double);
     m.conditions.working_set_bytes = array_bytes * static_cast<std::uint64_t>(k->arrays);
-    m.conditions.notes.emplace_back("array_bytes", std::to_string(array_bytes));
+    m.conditions.array_bytes = array_bytes;
     m.conditions.notes.emplace_back("array_rule", m_array_rule);
     m.conditions.notes.emplace_back(
         "passes", fmt::format("one pass = one of {} chunks of each thread's slice ({} per chunk and array), in turn "
@@ -477,10 +478,9 @@ class CpuDevice final : public Device {
     m.conditions.notes.emplace_back("fill_s", fmt::format("{:.3f} (arrays filled once per run, before the first "
                                                           "memory kernel; not part of any sample)", m_fill_s));
     if (array_bytes < 4 * m_llc_total) {
-      m.conditions.notes.emplace_back(
-          "warning", fmt::format("arrays of {} are under 4x the last-level caches ({}): part of the traffic may "
-                                 "be served from cache",
-                                 human_bytes(array_bytes), human_bytes(4 * m_llc_total)));
+      m.conditions.warnings.push_back(fmt::format("arrays of {} are under 4x the last-level caches ({}): part of the "
+                                                  "traffic may be served from cache",
+                                                  human_bytes(array_bytes), human_bytes(4 * m_llc_total)));
     }
     SamplingOutcome o = run_sampling(runner, policy, ctx.stop_requested);
     const ClockReading after = read_clock(p, probe_s);

@@ -499,12 +499,12 @@ MemoryPath measure_memory_kernel(Measurement& m, std::uint64_t l2_bytes, int mul
   MemoryRunner runner(k, bytes, multiprocessors);
   m.variant = "16-byte accesses, grid-stride";
   m.conditions.working_set_bytes = runner.working_set();
-  m.conditions.notes.emplace_back("array_bytes", std::to_string(bytes));
+  m.conditions.array_bytes = bytes;
   m.conditions.notes.emplace_back("launch", fmt::format("{} blocks × {} threads per pass", runner.blocks(),
                                                         PROBE_GPU_KERNEL_NS::kMemThreadsPerBlock));
   if (bytes < 8 * l2_bytes || bytes < (std::size_t{1} << 30)) {
-    m.conditions.notes.emplace_back("warning", fmt::format("arrays of {} are under max(8× L2, 1 GiB): not enough free "
-                                                           "memory", human_bytes(static_cast<double>(bytes))));
+    m.conditions.warnings.push_back(fmt::format("arrays of {} are under max(8× L2, 1 GiB): not enough free memory",
+                                                human_bytes(static_cast<double>(bytes))));
   }
   const SamplingOutcome o = sample(m, runner);
   m.conditions.work_per_sample = runner.work(o.iterations);

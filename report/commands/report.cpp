@@ -12,6 +12,7 @@
 #include "cpu_backend.hpp"
 #include "cpu_description.hpp"
 #include "devices.hpp"
+#include "statement.hpp"
 #include "interrupt.hpp"
 #include "json_io.hpp"
 #include "printer.hpp"
@@ -115,6 +116,7 @@ int run_report(const Options& o, const Outputs& outputs, const std::string& comm
   const InterruptHandling interrupts;
   report::Report rep;
   rep.tool_version = kVersion;
+  rep.run_id = evidence::new_run_id();
   rep.command = command;
   rep.budget = std::string(to_string(policy.budget));
   rep.started_at = utc_now_iso8601();

@@ -84,7 +84,7 @@ std::string RunSigner::nonce(std::string_view report_text) const {
 
 std::string RunSigner::write(const SignedRun& run) const {
   evidence::RunEvidence ev;
-  ev.run_id = m_run_id;
+  ev.run_id = run.report->run_id.empty() ? m_run_id : run.report->run_id;  // the report names the same run
   ev.challenge_hex = m_challenge_hex;
   ev.command = run.command;
   ev.started_at = run.report->started_at;

@@ -384,6 +384,13 @@ NodeCount count_node(std::span<const NodeMember> members) {
     add("fp32_peak", n.fp32, n.fp32_missing);
     bool eu_unknown = false;
     for (const auto& v : mem.verdicts) {
+      switch (ic_class(v)) {
+        case IcClass::us_3a090_a: is_a = is_any = true; break;
+        case IcClass::us_3a090_b: is_b = is_any = true; break;
+        case IcClass::us_3a090: is_any = true; break;
+        case IcClass::a3501_a16: is_a16 = is_a16 || v.jurisdiction == "EU"; break;
+        case IcClass::none: break;
+      }
       // Only a ruleset that can classify 3A090 (or 3A501.a.16) makes its count uncertain: a tariff band or a
       // UK threshold not confirmed says nothing about 4A090.
       auto classifies = [&](std::string_view prefix) {
@@ -392,12 +399,6 @@ NodeCount count_node(std::span<const NodeMember> members) {
       const bool us = v.jurisdiction == "US", eu = v.jurisdiction == "EU";
       if (v.outcome == Outcome::not_evaluable && us && classifies("3A090")) has_unknown = true;
       if (v.outcome == Outcome::not_evaluable && eu && classifies("3A501.a.16")) eu_unknown = true;
-      if (v.outcome != Outcome::matched) continue;
-      const std::string& c = v.classification;
-      if (c.rfind("3A090.a", 0) == 0) is_a = true;
-      if (c.rfind("3A090.b", 0) == 0) is_b = true;
-      if (c.rfind("3A090", 0) == 0 && c.rfind("3A090.c", 0) != 0) is_any = true;  // HBM is not a 3A090 IC here
-      if (eu && c.rfind("3A501.a.16", 0) == 0) is_a16 = true;
     }
     n.a += is_a ? 1 : 0;
     n.eu_a16 += is_a16 ? 1 : 0;
@@ -420,6 +421,28 @@ std::vector<NodeMember> members_of(std::span<const std::vector<Verdict>> device_
 }
 
 }  // namespace
+
+IcClass ic_class(const Verdict& v) noexcept {
+  if (v.outcome != Outcome::matched) return IcClass::none;
+  const std::string_view c = v.classification;
+  if (c.starts_with("3A090.a")) return IcClass::us_3a090_a;
+  if (c.starts_with("3A090.b")) return IcClass::us_3a090_b;
+  if (c.starts_with("3A090.c")) return IcClass::none;  // HBM: not a 3A090 IC for the node count
+  if (c.starts_with("3A090")) return IcClass::us_3a090;
+  if (c.starts_with("3A501.a.16")) return IcClass::a3501_a16;
+  return IcClass::none;
+}
+
+std::vector<IcClassification> ic_classifications(std::span<const Verdict> verdicts) {
+  std::vector<IcClassification> out;
+  for (const auto& v : verdicts) {
+    if (ic_class(v) == IcClass::none) continue;
+    auto it = std::find_if(out.begin(), out.end(), [&](const auto& c) { return c.classification == v.classification; });
+    if (it == out.end()) it = out.insert(out.end(), {v.classification, {}});
+    it->rulesets.push_back(v.ruleset_id);
+  }
+  return out;
+}
 
 MetricValues node_values(std::span<const NodeMember> members, std::optional<double> envelope_ft3) {
   const NodeCount n = count_node(members);

@@ -463,6 +463,19 @@ struct Verdict {
 // Device-scope rulesets over a device's assessed values.
 [[nodiscard]] std::vector<Verdict> evaluate(std::span<const Ruleset* const> rulesets, const DeviceMetrics& m);
 
+// The IC classification a matched device verdict gives, as the node rules (4A090, 4A507) count it: 3A090.a or
+// .b, 3A090 undivided (the 2022 rule), 3A501.a.16 (the EU's, or a list copying it: the caller reads
+// Verdict::jurisdiction). Other classifications (3A090.c HBM, tariff bands, APP, "outside …") are none.
+// Decided here once, for the node count and for every printer.
+enum class IcClass { none, us_3a090_a, us_3a090_b, us_3a090, a3501_a16 };
+[[nodiscard]] IcClass ic_class(const Verdict& v) noexcept;
+// The distinct IC classifications among `verdicts`, each with the ids of the rulesets that gave it, in order.
+struct IcClassification {
+  std::string classification;         // "3A090.a", "3A501.a.16"
+  std::vector<std::string> rulesets;  // "us-2023-10-acr", …
+};
+[[nodiscard]] std::vector<IcClassification> ic_classifications(std::span<const Verdict> verdicts);
+
 // One processor of the node as the 4A090 count sees it: a measured device, an accelerator on the PCI bus that
 // was not measured but is in the chip database (assessed on the declared basis), or one that is neither.
 struct NodeMember {

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+
+#include "run_probe.hpp"
 #include <string>
 
 namespace fs = std::filesystem;
@@ -18,42 +20,15 @@ using nlohmann::json;
 
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
+using probe::test::Result;
+using probe::test::slurp;
 
-fs::path work_dir() {
-  fs::path d = fs::temp_directory_path() / ("probe_test_cli_" + std::to_string(::getpid()));
-  fs::create_directories(d);
-  return d;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
+fs::path work_dir() { return probe::test::work_dir("cli"); }
 
 // Runs probe with the arguments (shell-quoted by the caller where needed); stdin is /dev/null, as in CI.
-Result probe(const std::string& args) {
-  const fs::path err = work_dir() / "stderr.txt";
-  const std::string cmd = std::string(PROBE_EXE) + " " + args + " </dev/null 2>" + err.string();
-  Result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  r.err = slurp(err);
-  return r;
-}
+Result probe(const std::string& args) { return probe::test::run_command(std::string(PROBE_EXE) + " " + args, work_dir()); }
 
-int validate(const fs::path& file) {
-  const std::string cmd = std::string(PROBE_PYTHON3) + " " + PROBE_VALIDATOR + " " + PROBE_SCHEMA + " " + file.string();
-  return std::system(cmd.c_str());
-}
+using probe::test::validate;
 
 const json* measurement(const json& report, const std::string& device, const std::string& kernel) {
   for (const auto& d : report["devices"]) {

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+
+#include "run_probe.hpp"
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,10 +34,9 @@ fs::path fresh_dir(const std::string& name) {
   return d;
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
+using probe::test::Result;
+using probe::test::slurp;
+using probe::test::validate;
 
 struct Running {
   pid_t pid = -1;
@@ -81,11 +82,6 @@ bool wait_for_file(const fs::path& p, std::chrono::seconds limit) {
   return true;
 }
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
-
 // Under AddressSanitizer (the ci-sanitize stage) a worker's SIGSEGV is caught by ASan's own handler, which reports
 // and exits with status 1. These tests are about what the parent does when a worker dies of the signal, so the
 // probes they start leave SIGSEGV/SIGBUS to the default action (no effect on builds without ASan).
@@ -110,10 +106,6 @@ Result probe(const std::string& args, const fs::path& dir) {
   return res;
 }
 
-int validate(const fs::path& file) {
-  const std::string cmd = std::string(PROBE_PYTHON3) + " " + PROBE_VALIDATOR + " " + PROBE_SCHEMA + " " + file.string();
-  return std::system(cmd.c_str());
-}
 
 const json* measurement(const json& report, const std::string& device, const std::string& kernel) {
   for (const auto& d : report["devices"]) {

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+
+#include "run_probe.hpp"
 #include <string>
 
 namespace fs = std::filesystem;
@@ -18,41 +20,16 @@ using nlohmann::json;
 
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
+using probe::test::Result;
+using probe::test::slurp;
 
-fs::path work_dir() {
-  fs::path d = fs::temp_directory_path() / ("probe_test_inputs_" + std::to_string(::getpid()));
-  fs::create_directories(d);
-  return d;
-}
+fs::path work_dir() { return probe::test::work_dir("inputs"); }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
-void write(const fs::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary);
-  out << text;
-}
+void write(const fs::path& p, const std::string& text) { probe::test::write_text(p, text); }
 
 // Runs probe with the arguments (shell-quoted by the caller where needed); stdin is /dev/null, as in CI.
 Result probe(const std::string& args, const std::string& env = {}) {
-  const fs::path err = work_dir() / "stderr.txt";
-  const std::string cmd = env + " " + std::string(PROBE_EXE) + " " + args + " </dev/null 2>" + err.string();
-  Result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  r.err = slurp(err);
-  return r;
+  return probe::test::run_command(env + " " + std::string(PROBE_EXE) + " " + args, work_dir());
 }
 
 void expect_usage_error(const Result& r, const std::string& message, const std::string& what) {

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+
+#include "run_probe.hpp"
 #include <string>
 
 namespace fs = std::filesystem;
@@ -18,37 +20,12 @@ using nlohmann::json;
 
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
+using probe::test::Result;
+using probe::test::slurp;
 
-fs::path work_dir() {
-  fs::path d = fs::temp_directory_path() / ("probe_test_evidence_cli_" + std::to_string(::getpid()));
-  fs::create_directories(d);
-  return d;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-void write(const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
-
-Result run(const std::string& command) {
-  const fs::path err = work_dir() / "stderr.txt";
-  const std::string cmd = command + " </dev/null 2>" + err.string();
-  Result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  r.err = slurp(err);
-  return r;
-}
+fs::path work_dir() { return probe::test::work_dir("evidence_cli"); }
+void write(const fs::path& p, const std::string& s) { probe::test::write_text(p, s); }
+Result run(const std::string& command) { return probe::test::run_command(command, work_dir()); }
 Result probe(const std::string& args) { return run(std::string(PROBE_EXE) + " " + args); }
 
 // A fresh folder with a key pair in it.
@@ -122,6 +99,11 @@ TEST(EvidenceCli, SignVerifyFlipAByteAndVerifyFails) {
     EXPECT_TRUE(s["predicate"].contains(f)) << f;
   }
   EXPECT_EQ(s["predicate"]["challenge"], "5eed0001");
+  // The report names its run with the id the statement signs.
+  const json rep = json::parse(slurp(report));
+  ASSERT_TRUE(rep["run_id"].is_string());
+  EXPECT_EQ(rep["run_id"], s["predicate"]["run_id"]);
+  EXPECT_EQ(rep["run_id"].get<std::string>().size(), 36u);
   EXPECT_TRUE(s["predicate"]["host"].contains("machine_id"));
   EXPECT_EQ(validate_statement(envelope), 0);
 

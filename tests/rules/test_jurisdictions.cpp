@@ -299,3 +299,44 @@ TEST(Select, JurisdictionsNarrowTheDefault) {
   EXPECT_EQ(node[0]->id, "eu-2025-2003-4a507-node");
   EXPECT_EQ(book.jurisdictions(true), (std::vector<std::string>{"EU", "JP", "KR", "UK", "US"}));
 }
+
+// ───────────── the IC classifications a node counts, decided once for the count and the printers ─────────────
+
+TEST(IcClass, H100CountsAs3A090aAnd3A501a16AndNothingElse) {
+  const DeviceMetrics m = chip("H100 SXM");
+  const std::vector<Verdict> vs = evaluate(RuleBook::builtin().select(), m);
+  const auto ics = ic_classifications(vs);
+  std::vector<std::string> names;
+  for (const auto& c : ics) names.push_back(c.classification);
+  EXPECT_NE(std::find(names.begin(), names.end(), "3A090.a"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "3A501.a.16"), names.end());
+  for (const auto& c : ics) {
+    EXPECT_FALSE(c.rulesets.empty()) << c.classification;
+    EXPECT_FALSE(contains(c.classification, "tariff")) << c.classification;
+    EXPECT_FALSE(contains(c.classification, "S.3374")) << c.classification;
+  }
+  // Every 3A090.a verdict is listed under the one entry, with the ruleset that gave it.
+  const auto a = std::find_if(ics.begin(), ics.end(), [](const auto& c) { return c.classification == "3A090.a"; });
+  ASSERT_NE(a, ics.end());
+  EXPECT_NE(std::find(a->rulesets.begin(), a->rulesets.end(), "us-2023-10-acr"), a->rulesets.end());
+}
+
+TEST(IcClass, OnlyMatchedControlClassificationsCount) {
+  Verdict v;
+  v.outcome = Outcome::matched;
+  v.classification = "3A090.c";
+  EXPECT_EQ(ic_class(v), IcClass::none);  // HBM is not a 3A090 IC for the node count
+  v.classification = "3A090";
+  EXPECT_EQ(ic_class(v), IcClass::us_3a090);
+  v.classification = "3A090.b";
+  EXPECT_EQ(ic_class(v), IcClass::us_3a090_b);
+  v.classification = "3A501.a.16 (UK)";
+  EXPECT_EQ(ic_class(v), IcClass::a3501_a16);
+  v.classification = "inside tariff band 1 (9903.79.01)";
+  EXPECT_EQ(ic_class(v), IcClass::none);
+  v.classification = "3A090.a";
+  v.outcome = Outcome::not_matched;
+  EXPECT_EQ(ic_class(v), IcClass::none);
+  v.outcome = Outcome::not_evaluable;
+  EXPECT_EQ(ic_class(v), IcClass::none);
+}

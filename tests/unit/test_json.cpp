@@ -20,6 +20,7 @@ namespace {
 Report sample_report() {
   Report r;
   r.tool_version = "0.1.0";
+  r.run_id = "0f8fad5b-d9cb-469f-a165-70867728950e";
   r.command = "probe --report --quick";
   r.budget = "quick";
   r.started_at = "2026-11-25T03:34:29.123Z";
@@ -66,10 +67,14 @@ Report sample_report() {
   ok.theoretical_basis = "2 cores × 16 FLOP/cycle × 3.600 GHz measured";
   ok.conditions = Conditions{"2026-11-25T03:34:29.200Z", "2026-11-25T03:34:30.200Z", 3.6e9, 3.59e9, 3.61e9,
                              "dependent add chain", 3.7e9, 2, {0, 1}, 1000000, 1.92e8, 0.1, 1.0, 0, {{"instruction", "vfmadd231pd zmm"}}};
+  ok.conditions.load_average_1min = 0.25;
   Measurement mem = ok;
   mem.spec = KernelSpec{"mem.triad", "Triad", DType::fp64, Unit::bytes_per_s, KernelClass::memory, "STREAM: 24 B"};
   mem.theoretical.reset();
   mem.conditions.working_set_bytes = 3ull * 128 << 20;
+  mem.conditions.array_bytes = 128ull << 20;
+  mem.conditions.warnings = {"arrays of 128 MiB are under 4x the last-level caches (256 MiB): part of the traffic "
+                             "may be served from cache"};
   mem.derived.push_back(DerivedFigure{"with_write_allocate", 4.0e10, "median × 32/24"});
   Measurement skipped;
   skipped.spec = KernelSpec{"fma.fp16", "FP16 FMA", DType::fp16, Unit::ops_per_s, KernelClass::compute, "2 FLOP"};
@@ -418,4 +423,61 @@ TEST(Json, AReportWrittenBeforeInterruptsReadsAsComplete) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("status"), std::string::npos) << e.what();
   }
+}
+
+// Before schema 1.2 the array size, the load average and the warnings were notes: a recorded report of then reads
+// into the typed fields, and prints as it did.
+TEST(Json, ConditionNotesOfOlderReportsBecomeTypedFields) {
+  const Report r = sample_report();
+  nlohmann::json j = to_json(r);
+  j.erase("run_id");
+  for (auto& m : j["devices"][0]["measurements"]) {
+    auto& c = m["conditions"];
+    nlohmann::json notes = c["notes"];
+    if (c["array_bytes"].get<std::uint64_t>() > 0) {
+      notes.push_back({{"key", "array_bytes"}, {"value", std::to_string(c["array_bytes"].get<std::uint64_t>())}});
+    }
+    for (const auto& w : c["warnings"]) notes.push_back({{"key", "warning"}, {"value", w}});
+    notes.push_back({{"key", "load_average_1min"}, {"value", c["load_average_1min"].is_null() ? "unknown" : "0.25"}});
+    c["notes"] = notes;
+    for (const char* k : {"array_bytes", "load_average_1min", "warnings"}) c.erase(k);
+  }
+  const Report back = report_from_json(j, "old.json");
+  ASSERT_EQ(back.devices.size(), 1u);
+  const auto& ms = back.devices[0].measurements;
+  EXPECT_EQ(ms[1].conditions.array_bytes, 128ull << 20);
+  EXPECT_EQ(ms[1].conditions.warnings, r.devices[0].measurements[1].conditions.warnings);
+  EXPECT_EQ(ms[0].conditions.load_average_1min, std::optional<double>(0.25));
+  EXPECT_TRUE(back.run_id.empty());
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    EXPECT_EQ(ms[i].conditions.notes, r.devices[0].measurements[i].conditions.notes) << "notes taken over stay out";
+  }
+  const std::string text = make_printer(Format::text)->render(back);
+  EXPECT_NE(text.find("arrays of 128 MiB each"), std::string::npos) << text;
+  EXPECT_NE(text.find("warning: arrays of 128 MiB are under 4x"), std::string::npos) << text;
+  // A note that is not a byte count is refused, naming the field.
+  j["devices"][0]["measurements"][1]["conditions"]["notes"].push_back({{"key", "array_bytes"}, {"value", "12x"}});
+  try {
+    static_cast<void>(report_from_json(j, "old.json"));
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("devices[0].measurements[1].conditions.notes"), std::string::npos) << e.what();
+  }
+}
+
+TEST(TextPrinter, WarningsAndArraySizeComeFromTypedConditions) {
+  Report r = sample_report();
+  const std::string text = make_printer(Format::text)->render(r);
+  EXPECT_NE(text.find("arrays of 128 MiB each"), std::string::npos) << text;
+  EXPECT_EQ(text.find("warning: arrays of 128 MiB are under 4x"), text.rfind("warning: arrays of 128 MiB are under 4x"))
+      << "printed once";
+  const std::string md = make_printer(Format::markdown)->render(r);
+  EXPECT_NE(md.find("warning: arrays of 128 MiB are under 4x"), std::string::npos);
+  const std::string html = make_printer(Format::html)->render(r);
+  EXPECT_NE(html.find("warning: arrays of 128 MiB are under 4x"), std::string::npos);
+  EXPECT_NE(html.find("0f8fad5b-d9cb-469f-a165-70867728950e"), std::string::npos) << "run id in the header";
+  // A noisy measurement names the load average recorded when it began.
+  r.devices[0].measurements[0].stats = Stats::from_samples({100e9, 120e9, 110e9, 90e9});
+  const std::string noisy = make_printer(Format::text)->render(r);
+  EXPECT_NE(noisy.find("(load average 0.25)"), std::string::npos) << noisy;
 }

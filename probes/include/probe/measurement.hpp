@@ -66,6 +66,9 @@ struct Conditions {
   double elapsed_s = 0;                 // wall time the whole measurement took
   std::uint64_t working_set_bytes = 0;  // memory kernels: all arrays together
   std::vector<std::pair<std::string, std::string>> notes;  // anything else worth keeping (key, value)
+  std::uint64_t array_bytes = 0;        // memory kernels: one array (0: not a memory kernel)
+  std::optional<double> load_average_1min;  // of the host when the measurement began (absent: unreadable)
+  std::vector<std::string> warnings;    // what may make the figure unrepresentative, in a sentence each
 
   friend bool operator==(const Conditions&, const Conditions&) = default;
 };
