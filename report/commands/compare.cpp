@@ -194,6 +194,7 @@ int run_compare(const CompareOptions& o, const Outputs& outputs) {
   fig.tables.push_back(std::move(ft));
   sections.push_back(std::move(fig));
 
+  // Valid against data/schema/compare.schema.json (its version is this one's).
   json doc = {{"schema", "probe-compare"},
               {"schema_version", 1},
               {"tool", {{"name", "probe"}, {"version", kVersion}}},
@@ -203,6 +204,7 @@ int run_compare(const CompareOptions& o, const Outputs& outputs) {
   auto side = [](const RecordedReport& r, const SignatureState& s) {
     return json{{"file", r.path},
                 {"tool_version", r.report.tool_version},
+                {"run_id", r.report.run_id.empty() ? json(nullptr) : json(r.report.run_id)},
                 {"hostname", r.report.inventory.hostname},
                 {"started_at", r.report.started_at},
                 {"signature", {{"checked", s.checked}, {"held", s.held}, {"text", s.text}}}};

@@ -20,15 +20,15 @@ using nlohmann::json;
 
 namespace {
 
-using probe::test::Result;
-using probe::test::slurp;
+using probe_test::Result;
+using probe_test::slurp;
 
-fs::path work_dir() { return probe::test::work_dir("cli"); }
+fs::path work_dir() { return probe_test::work_dir("cli"); }
 
 // Runs probe with the arguments (shell-quoted by the caller where needed); stdin is /dev/null, as in CI.
-Result probe(const std::string& args) { return probe::test::run_command(std::string(PROBE_EXE) + " " + args, work_dir()); }
+Result probe(const std::string& args) { return probe_test::run_command(std::string(PROBE_EXE) + " " + args, work_dir()); }
 
-using probe::test::validate;
+using probe_test::validate;
 
 const json* measurement(const json& report, const std::string& device, const std::string& kernel) {
   for (const auto& d : report["devices"]) {

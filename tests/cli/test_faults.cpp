@@ -34,9 +34,9 @@ fs::path fresh_dir(const std::string& name) {
   return d;
 }
 
-using probe::test::Result;
-using probe::test::slurp;
-using probe::test::validate;
+using probe_test::Result;
+using probe_test::slurp;
+using probe_test::validate;
 
 struct Running {
   pid_t pid = -1;

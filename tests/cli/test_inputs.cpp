@@ -20,16 +20,16 @@ using nlohmann::json;
 
 namespace {
 
-using probe::test::Result;
-using probe::test::slurp;
+using probe_test::Result;
+using probe_test::slurp;
 
-fs::path work_dir() { return probe::test::work_dir("inputs"); }
+fs::path work_dir() { return probe_test::work_dir("inputs"); }
 
-void write(const fs::path& p, const std::string& text) { probe::test::write_text(p, text); }
+void write(const fs::path& p, const std::string& text) { probe_test::write_text(p, text); }
 
 // Runs probe with the arguments (shell-quoted by the caller where needed); stdin is /dev/null, as in CI.
 Result probe(const std::string& args, const std::string& env = {}) {
-  return probe::test::run_command(env + " " + std::string(PROBE_EXE) + " " + args, work_dir());
+  return probe_test::run_command(env + " " + std::string(PROBE_EXE) + " " + args, work_dir());
 }
 
 void expect_usage_error(const Result& r, const std::string& message, const std::string& what) {

@@ -19,17 +19,17 @@ using nlohmann::json;
 
 namespace {
 
-using probe::test::Result;
-using probe::test::slurp;
+using probe_test::Result;
+using probe_test::slurp;
 
-fs::path work_dir() { return probe::test::work_dir("views"); }
+fs::path work_dir() { return probe_test::work_dir("views"); }
 
-void write(const fs::path& p, const std::string& s) { probe::test::write_text(p, s); }
+void write(const fs::path& p, const std::string& s) { probe_test::write_text(p, s); }
 
-Result run(const std::string& cmdline) { return probe::test::run_command(cmdline, work_dir()); }
+Result run(const std::string& cmdline) { return probe_test::run_command(cmdline, work_dir()); }
 Result probe(const std::string& args) { return run(std::string(PROBE_EXE) + " " + args); }
 
-using probe::test::validate;
+using probe_test::validate;
 
 // No address on any network: an evidence file must render offline, years later.
 bool names_a_network_url(const std::string& s) {
@@ -271,6 +271,9 @@ TEST_F(Views, CompareFlagsADropBeyondTheNoiseFirstAndExits1) {
   EXPECT_EQ(c["figures"][0]["kernel"], "fma.fp32");  // regressions first
   EXPECT_EQ(c["figures"][0]["verdict"], "regression");
   EXPECT_NEAR(c["figures"][0]["change"].get<double>(), -0.5, 1e-9);
+  EXPECT_TRUE(c["base"]["run_id"].is_string()) << "the recorded run's id";
+  const std::string check = std::string(PROBE_PYTHON3) + " " + PROBE_VALIDATOR + " " + PROBE_COMPARE_SCHEMA + " " + out.string();
+  EXPECT_EQ(std::system(check.c_str()), 0) << "compare.json is valid against data/schema/compare.schema.json";
   // The other direction is an improvement, not a regression.
   EXPECT_EQ(probe("compare " + slow.string() + " " + base.string()).status, 0);
 }

@@ -20,12 +20,12 @@ using nlohmann::json;
 
 namespace {
 
-using probe::test::Result;
-using probe::test::slurp;
+using probe_test::Result;
+using probe_test::slurp;
 
-fs::path work_dir() { return probe::test::work_dir("evidence_cli"); }
-void write(const fs::path& p, const std::string& s) { probe::test::write_text(p, s); }
-Result run(const std::string& command) { return probe::test::run_command(command, work_dir()); }
+fs::path work_dir() { return probe_test::work_dir("evidence_cli"); }
+void write(const fs::path& p, const std::string& s) { probe_test::write_text(p, s); }
+Result run(const std::string& command) { return probe_test::run_command(command, work_dir()); }
 Result probe(const std::string& args) { return run(std::string(PROBE_EXE) + " " + args); }
 
 // A fresh folder with a key pair in it.

@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-namespace probe::test {
+namespace probe_test {
 
 struct Result {
   int status = -1;  // the exit status, or 128 + the signal that ended it
@@ -63,4 +63,4 @@ inline int validate(const std::filesystem::path& file) {
 }
 #endif
 
-}  // namespace probe::test
+}  // namespace probe_test
