@@ -579,6 +579,9 @@ class HtmlPrinter final : public Printer {
     out += "<header><h1>" + esc(m_ctx.title) + "</h1><table class=\"kv\" id=\"header\">";
     kv_row(out, "tool", "probe " + r.tool_version);
     if (!m_ctx.binary_sha256.empty()) kv_row(out, "probe binary sha256 (this rendering)", m_ctx.binary_sha256, true);
+    if (!m_ctx.run_binary_sha256.empty()) {
+      kv_row(out, "probe binary sha256 (the run, as signed)", m_ctx.run_binary_sha256, true);
+    }
     if (!r.command.empty()) kv_row(out, "command", r.command, true);
     if (!r.inventory.hostname.empty() || !r.started_at.empty()) {
       kv_row(out, "run", fmt::format("{} {} → {}", r.inventory.hostname, r.started_at, r.finished_at));

@@ -181,6 +181,9 @@ class MarkdownPrinter final : public Printer {
     std::string out = "# " + md(m_ctx.title) + "\n\n";
     std::vector<std::vector<std::string>> head{{"tool", "probe " + r.tool_version}};
     if (!m_ctx.binary_sha256.empty()) head.push_back({"probe binary sha256 (this rendering)", m_ctx.binary_sha256});
+    if (!m_ctx.run_binary_sha256.empty()) {
+      head.push_back({"probe binary sha256 (the run, as signed)", m_ctx.run_binary_sha256});
+    }
     if (!r.command.empty()) head.push_back({"command", r.command});
     if (!r.inventory.hostname.empty() || !r.started_at.empty()) {
       head.push_back({"run", fmt::format("{} {} → {}", r.inventory.hostname, r.started_at, r.finished_at)});

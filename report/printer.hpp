@@ -32,6 +32,8 @@ struct Section {
 struct PrintContext {
   std::string title = "probe report";
   std::string binary_sha256;  // of the probe binary that rendered this output; empty: not computed
+  // replay: of the probe binary that measured, as the report's signed statement names it; empty: no statement
+  std::string run_binary_sha256;
   std::string signature = "not checked";  // the signature state, in words
   std::vector<Section> preamble;
   std::string embedded_json;  // HTML: embedded as application/json (default: the report's own JSON)

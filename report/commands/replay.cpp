@@ -261,6 +261,10 @@ int run_replay(const ReplayOptions& o, const Outputs& outputs) {
       "measuring nothing.",
       o.report, rep.tool_version, rep.inventory.hostname, rep.started_at, kVersion));
   section.paragraphs.push_back("signature: " + signature.text);
+  if (!signature.run_binary_sha256.empty()) {
+    section.paragraphs.push_back("measured by the probe binary of sha256 " + signature.run_binary_sha256 +
+                                 " (as its statement names it; the header's binary is the one rendering this replay)");
+  }
   section.paragraphs.push_back(changed == 0 ? std::string("No classification changed from the recorded one.")
                                             : fmt::format("{} classification(s) changed from the recorded ones.", changed));
   report::Table t;
@@ -276,7 +280,10 @@ int run_replay(const ReplayOptions& o, const Outputs& outputs) {
                  {"recorded_tool_version", rep.tool_version},
                  {"replayed_by", kVersion},
                  {"signature", {{"checked", signature.checked}, {"held", signature.held}, {"text", signature.text},
-                                {"statement", signature.statement ? json(signature.statement->string()) : json(nullptr)}}},
+                                {"statement", signature.statement ? json(signature.statement->string()) : json(nullptr)},
+                                {"run_binary_sha256", signature.run_binary_sha256.empty()
+                                                          ? json(nullptr)
+                                                          : json(signature.run_binary_sha256)}}},
                  {"changed", changed}};
   json list = json::array();
   for (const auto& c : changes) {
@@ -291,6 +298,7 @@ int run_replay(const ReplayOptions& o, const Outputs& outputs) {
   report::PrintContext ctx;
   ctx.title = fmt::format("probe replay of {}", o.report);
   ctx.signature = signature.text;
+  ctx.run_binary_sha256 = signature.run_binary_sha256;
   ctx.preamble.push_back(section);
   ctx.embedded_json = json_text;
   emit_outputs(outputs, [&](report::Format f) {

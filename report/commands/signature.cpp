@@ -31,11 +31,16 @@ SignatureState signature_state(const std::filesystem::path& report) {
       vo.report = report;
       const evidence::VerifyOutcome out = evidence::verify(vo);
       bool report_ok = false, report_failed = false;
+      for (const auto& sub : out.subjects) {
+        if (sub.role == "binary") s.run_binary_sha256 = sub.sha256;
+      }
       for (const auto& c : out.checks) {
         if (!c.what.starts_with("report ")) continue;
         report_ok = c.state == evidence::Check::State::ok;
         report_failed = c.state == evidence::Check::State::failed;
       }
+      s.checked = report_ok || report_failed;
+      s.held = report_ok;
       s.text = report_failed ? fmt::format("FAILED: the report differs from the one signed in {}", s.statement->string())
                : report_ok   ? fmt::format("the report matches the digest signed in {}; the signature is checked with "
                                            "probe verify {} --key NAME.pub",

@@ -16,6 +16,9 @@ struct SignatureState {
   bool held = false;     // it ran and the signature matched the report
   std::optional<std::filesystem::path> statement;
   std::string text;  // "not checked (no statement beside the report)"
+  // The SHA-256 of the probe binary that made the report, as its statement names it (empty: no statement).
+  // Not checked against anything here: it says which binary measured, beside the one that renders.
+  std::string run_binary_sha256;
 };
 
 // The state of the report's signature, in words for the output's "signature:" line.

@@ -47,8 +47,10 @@ ParsedStatement parse_statement(const std::string& payload) {
 void check_subjects(const json& statement, const VerifyOptions& o, VerifyOutcome& out, std::string& report_digest) {
   for (const auto& s : statement["subject"]) {
     const std::string name = s.is_object() && s.contains("name") && s["name"].is_string() ? s["name"].get<std::string>() : "";
-    const std::string role = s.is_object() && s.contains("annotations") && s["annotations"].is_object()
-                                 ? s["annotations"].value("role", "")
+    // A role that is not a string is no role (json::value would throw on it: a malformed statement is a check).
+    const std::string role = s.is_object() && s.contains("annotations") && s["annotations"].is_object() &&
+                                     s["annotations"].contains("role") && s["annotations"]["role"].is_string()
+                                 ? s["annotations"]["role"].get<std::string>()
                                  : "";
     std::string want;
     if (s.is_object() && s.contains("digest") && s["digest"].is_object() && s["digest"].contains("sha256") &&
@@ -62,6 +64,7 @@ void check_subjects(const json& statement, const VerifyOptions& o, VerifyOutcome
       out.checks.push_back(std::move(c));
       continue;
     }
+    out.subjects.push_back({name, role, want});
     std::error_code ec;
     if (role == "report") {
       report_digest = want;

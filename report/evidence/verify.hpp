@@ -22,8 +22,14 @@ struct Check {
   std::string detail;  // "Ed25519 by key 3f2a…", "sha256 differs: statement 1234…, file abcd…"
 };
 
+// A subject as the statement names it: which file, its role ("report", "binary", "plugin", …), the signed digest.
+struct SignedSubject {
+  std::string name, role, sha256;
+};
+
 struct VerifyOutcome {
   std::vector<Check> checks;
+  std::vector<SignedSubject> subjects;  // every well-formed subject of the statement, checked or not
   [[nodiscard]] bool holds() const noexcept;               // no check failed
   [[nodiscard]] std::vector<std::string> failed() const;  // the names of the checks that failed
 };

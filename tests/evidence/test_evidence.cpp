@@ -189,6 +189,28 @@ TEST(Verify, ASignatureOverAnotherPayloadFails) {
   EXPECT_EQ(o.failed().front(), "signature");
 }
 
+TEST(Verify, MalformedSubjectAnnotationsAreChecksNotCrashes) {
+  // An altered statement whose subject role is a number, not a string: the signature fails and the subject is
+  // read as one without a role; nothing throws out of verify (it used to throw json::type_error: exit 3).
+  const Signed s = make_signed("badrole");
+  auto env = nlohmann::json::parse(slurp(s.envelope));
+  auto st = nlohmann::json::parse(*base64_decode(env["payload"].get<std::string>()));
+  st["subject"][0]["annotations"]["role"] = 5;
+  env["payload"] = base64_encode(st.dump(2));
+  write(s.envelope, env.dump(2));
+  VerifyOutcome o;
+  EXPECT_NO_THROW(o = check(s, s.envelope, s.report, s.pub));
+  EXPECT_FALSE(o.holds());
+  ASSERT_EQ(o.subjects.size(), 1u);
+  EXPECT_EQ(o.subjects[0].role, "");
+  // The good statement lists its subjects with their roles and signed digests.
+  const Signed g = make_signed("roles");
+  const VerifyOutcome ok = check(g, g.envelope, g.report, g.pub);
+  ASSERT_EQ(ok.subjects.size(), 1u);
+  EXPECT_EQ(ok.subjects[0].role, "report");
+  EXPECT_EQ(ok.subjects[0].sha256, probe::rules::sha256_hex(slurp(g.report)));
+}
+
 TEST(Verify, TheChallengeMustBeTheAuditors) {
   const Signed s = make_signed("challenge");
   VerifyOptions o{s.envelope, s.pub, s.report, std::string("c0ffee")};

@@ -111,6 +111,17 @@ TEST(EvidenceCli, SignVerifyFlipAByteAndVerifyFails) {
   r = probe("replay " + report.string());
   EXPECT_NE(r.out.find("signature: the report matches the digest signed in " + envelope.string()), std::string::npos)
       << r.out << r.err;
+  std::string binary_digest;
+  for (const auto& sub : s["subject"]) {
+    if (sub["annotations"]["role"] == "binary") binary_digest = sub["digest"]["sha256"];
+  }
+  ASSERT_EQ(binary_digest.size(), 64u);
+  EXPECT_NE(r.out.find("measured by the probe binary of sha256 " + binary_digest), std::string::npos) << r.out;
+  r = probe("replay " + report.string() + " --format json");
+  const json replayed = json::parse(r.out);
+  EXPECT_TRUE(replayed["replay"]["signature"]["checked"].get<bool>()) << r.out.substr(0, 400);
+  EXPECT_TRUE(replayed["replay"]["signature"]["held"].get<bool>());
+  EXPECT_EQ(replayed["replay"]["signature"]["run_binary_sha256"], binary_digest);
 
   // One byte of the report flipped: verify fails naming the report.
   const std::string original = slurp(report);
