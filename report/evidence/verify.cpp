@@ -19,6 +19,19 @@ using State = Check::State;
 
 constexpr std::string_view kEnvelopeSuffix = ".intoto.json";
 
+// A field of an object read as the verifier must: a missing field or one of another type is the default, never an
+// exception (json::value throws json::type_error on a type mismatch, and the statement is untrusted input).
+std::string text_field(const json& o, const char* key, std::string def = {}) {
+  if (!o.is_object()) return def;
+  const auto it = o.find(key);
+  return it != o.end() && it->is_string() ? it->get<std::string>() : def;
+}
+bool flag_field(const json& o, const char* key) {
+  if (!o.is_object()) return false;
+  const auto it = o.find(key);
+  return it != o.end() && it->is_boolean() && it->get<bool>();
+}
+
 std::string short_hex(std::string_view h) { return h.size() > 16 ? std::string(h.substr(0, 16)) + "…" : std::string(h); }
 
 // The subject list of a statement, or why it is not one.
@@ -32,11 +45,11 @@ ParsedStatement parse_statement(const std::string& payload) {
   p.doc = json::parse(payload, nullptr, false);
   if (p.doc.is_discarded() || !p.doc.is_object()) {
     p.error = "the payload is not JSON";
-  } else if (p.doc.value("_type", "") != kStatementType) {
+  } else if (text_field(p.doc, "_type") != kStatementType) {
     p.error = fmt::format("the payload is not an in-toto Statement v1 (_type is not {})", kStatementType);
   } else if (!p.doc.contains("subject") || !p.doc["subject"].is_array()) {
     p.error = "the statement has no subject list";
-  } else if (p.doc.value("predicateType", "") != kPredicateType) {
+  } else if (text_field(p.doc, "predicateType") != kPredicateType) {
     p.error = fmt::format("predicateType is not {}", kPredicateType);
   } else if (!p.doc.contains("predicate") || !p.doc["predicate"].is_object()) {
     p.error = "the statement has no predicate";
@@ -113,7 +126,7 @@ void check_subjects(const json& statement, const VerifyOptions& o, VerifyOutcome
 }
 
 void check_nonce(const json& predicate, const VerifyOptions& o, const std::string& report_digest, VerifyOutcome& out) {
-  const std::string challenge_hex = predicate.value("challenge", "");
+  const std::string challenge_hex = text_field(predicate, "challenge");
   const auto challenge = hex_decode(challenge_hex);
   if (o.challenge_hex) {
     const bool same = challenge && *o.challenge_hex == challenge_hex;
@@ -129,7 +142,7 @@ void check_nonce(const json& predicate, const VerifyOptions& o, const std::strin
   const std::string nonce = attestation_nonce(*challenge, report_digest);
   std::string recorded;
   if (predicate.contains("attestation_nonce") && predicate["attestation_nonce"].is_object()) {
-    recorded = predicate["attestation_nonce"].value("sha256", "");
+    recorded = text_field(predicate["attestation_nonce"], "sha256");
   }
   if (recorded != hex_encode(nonce)) {
     out.checks.push_back({State::failed, "attestation nonce", "the recorded nonce is not derived from this challenge and report"});
@@ -140,10 +153,10 @@ void check_nonce(const json& predicate, const VerifyOptions& o, const std::strin
     for (const auto& d : predicate["devices"]) {
       if (!d.is_object() || !d.contains("attestation") || !d["attestation"].is_object()) continue;
       const auto& a = d["attestation"];
-      if (!a.value("available", false)) continue;
+      if (!flag_field(a, "available")) continue;
       ++attested;
-      const std::string id = d.value("id", "?");
-      if (a.value("nonce", "") != hex_encode(nonce)) {
+      const std::string id = text_field(d, "id", "?");
+      if (text_field(a, "nonce") != hex_encode(nonce)) {
         out.checks.push_back({State::failed, fmt::format("attestation {}", id),
                               "the device attested another nonce than this run's"});
       } else {
@@ -228,7 +241,7 @@ VerifyOutcome verify(const VerifyOptions& o) {
   out.checks.push_back({State::ok, "statement", fmt::format("in-toto Statement v1, predicate {}", kPredicateType)});
   if (key) {
     const json& signer = st.doc["predicate"].contains("signer") ? st.doc["predicate"]["signer"] : json::object();
-    const bool same = signer.is_object() && signer.value("keyid", "") == key->keyid();
+    const bool same = signer.is_object() && text_field(signer, "keyid") == key->keyid();
     out.checks.push_back({same ? State::ok : State::failed, "signer",
                           same ? "the statement names the same key" : "the statement names another signer key"});
   }

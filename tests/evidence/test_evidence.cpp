@@ -203,6 +203,27 @@ TEST(Verify, MalformedSubjectAnnotationsAreChecksNotCrashes) {
   EXPECT_FALSE(o.holds());
   ASSERT_EQ(o.subjects.size(), 1u);
   EXPECT_EQ(o.subjects[0].role, "");
+  // Fields of the wrong type anywhere the verifier reads: failed checks, no exception.
+  const Signed t = make_signed("types");
+  auto tenv = nlohmann::json::parse(slurp(t.envelope));
+  const auto original = nlohmann::json::parse(*base64_decode(tenv["payload"].get<std::string>()));
+  for (const char* field : {"challenge", "signer", "attestation_nonce", "devices", "_type"}) {
+    auto st2 = original;
+    if (std::string(field) == "_type") {
+      st2["_type"] = 5;
+    } else if (std::string(field) == "devices") {
+      st2["predicate"]["devices"][0]["attestation"] = {{"available", "yes"}, {"nonce", 7}};
+      st2["predicate"]["devices"][0]["id"] = 3;
+    } else if (std::string(field) == "signer") {
+      st2["predicate"]["signer"] = {{"keyid", 12}};
+    } else {
+      st2["predicate"][field] = nlohmann::json::array({1, 2});
+    }
+    tenv["payload"] = base64_encode(st2.dump(2));
+    write(t.envelope, tenv.dump(2));
+    EXPECT_NO_THROW(o = check(t, t.envelope, t.report, t.pub)) << field;
+    EXPECT_FALSE(o.holds()) << field;
+  }
   // The good statement lists its subjects with their roles and signed digests.
   const Signed g = make_signed("roles");
   const VerifyOutcome ok = check(g, g.envelope, g.report, g.pub);
