@@ -119,8 +119,9 @@ void read_typed_conditions(const Reader& c, Conditions& cd) {
     }
     char* end = nullptr;
     if (key == "array_bytes") {
+      errno = 0;
       const unsigned long long v = std::strtoull(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0') c.fail("notes", fmt::format("array_bytes '{:.40}' is not a byte count", value));
+      if (value.empty() || value.front() == '-' || *end != '\0' || errno == ERANGE) c.fail("notes", fmt::format("array_bytes '{:.40}' is not a byte count", value));
       cd.array_bytes = v;
       return true;
     }
