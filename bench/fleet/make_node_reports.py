@@ -20,6 +20,7 @@ import copy
 import json
 import os
 import random
+import re
 import sys
 
 DECLARED_BF16 = 989.4e12  # H100 SXM dense BF16, ops/s (the chip database's declared rate)
@@ -78,58 +79,93 @@ def main(argv):
     m_compute = next(m for m in cpu["measurements"] if m["status"] == "ok")
     gpu_control = gpus[0]["control"]
 
+    # Each varying value is a placeholder in a text template serialized once ("@@name@@" where a JSON value
+    # goes): a node is then joined from pieces, not deep-copied and serialized again (10,000 nodes of ~400 kB).
+    def pieces(doc):
+        parts = re.split(r'"@@(\w+)@@"', json.dumps(doc, separators=(",", ":")))
+        return parts[0::2], parts[1::2]
+
+    def fill(tpl, values):
+        texts, names = tpl
+        out = [texts[0]]
+        for name, text in zip(names, texts[1:]):
+            out.append(values[name])
+            out.append(text)
+        return "".join(out)
+
+    gpu_templates = []
+    for g in range(a.gpus):
+        pci = gpus[g % len(gpus)]["pci"]
+        bus = f"0000:{(0x18 + 0x10 * g) % 256:02x}:00.0"
+        dev_id = f"cuda{g}"
+        control = copy.deepcopy(gpu_control)
+        metrics = control["metrics"]
+        metrics["device_id"] = dev_id
+        meas = copy.deepcopy(metrics["bases"]["declared"])
+        meas["tpp"] = "@@TPP@@"
+        meas["pd"] = "@@PD@@" if meas.get("pd") is not None else None
+        meas["note"] = "synthetic: measured rates"
+        metrics["bases"]["measured"] = meas
+        for v in control["verdicts"]:
+            v["subject"] = dev_id
+        bf16 = figure(m_compute, "mma.bf16", "bf16", "ops/s", "compute", 16, DECLARED_BF16, DECLARED_BF16)
+        copy_bw = figure(m_compute, "mem.copy", "none", "B/s", "memory", 0, DECLARED_BW, DECLARED_BW)
+        bf16_stats, copy_stats = bf16["stats"], copy_bw["stats"]
+        bf16.update({"value": "@@BF16@@", "stats": "@@BF16_STATS@@"})
+        copy_bw.update({"value": "@@COPY@@", "stats": "@@COPY_STATS@@"})
+        gpu_templates.append((pieces({
+            "id": dev_id, "backend": "cuda", "kind": "gpu", "name": "NVIDIA H100 80GB HBM3", "vendor": "NVIDIA",
+            "arch": "sm_90", "units": 132, "unit_name": "SMs", "partial": False, "partial_reason": "",
+            "pci": dict({k: pci[k] for k in ("vendor_id", "device_id", "subvendor_id", "subdevice_id")}, bus_id=bus),
+            "properties": [
+                {"key": "serial", "value": "@@SERIAL@@"},
+                {"key": "uuid", "value": "@@UUID@@"},
+                {"key": "pci_bus_id", "value": bus},
+                {"key": "driver_version", "value": "@@DRIVER@@"},
+                {"key": "vbios", "value": "96.00.99.00.01"},
+            ],
+            "measurements": [bf16, copy_bw],
+            "control": control,
+        }), bf16_stats, copy_stats, metrics["bases"]["declared"]))
+
+    node_doc = copy.deepcopy(node)
+    for k, v in (("started_at", "@@STARTED@@"), ("finished_at", "@@FINISHED@@"), ("command", "@@COMMAND@@"),
+                 ("devices", "@@DEVICES@@"), ("unmeasured", []), ("any_failed", False)):
+        node_doc[k] = v
+    node_doc["inventory"]["hostname"] = "@@HOST@@"
+    node_tpl = pieces(node_doc)
+    cpu_text = json.dumps(cpu, separators=(",", ":"))
+
     rng = random.Random(a.seed)
     os.makedirs(a.out_dir, exist_ok=True)
     total = 0
     for n in range(a.nodes):
         host = f"{a.prefix}{n:05d}"
-        doc = copy.deepcopy(node)
-        doc["inventory"]["hostname"] = host
         minute = n % 60
-        doc["started_at"] = f"2026-11-30T04:{minute:02d}:00.000Z"
-        doc["finished_at"] = f"2026-11-30T04:{minute:02d}:41.000Z"
-        doc["command"] = f"probe --report --json {host}.json"
         driver = "CUDA 12.8 (570.124.06)" if n % 50 else "CUDA 12.9 (575.51.03)"
-        devices = [copy.deepcopy(cpu)]
-        for g in range(a.gpus):
-            pci = gpus[g % len(gpus)]["pci"]
+        devices = [cpu_text]
+        for g, (tpl, bf16_stats, copy_stats, declared) in enumerate(gpu_templates):
             factor = rng.gauss(0.93, 0.01)
             if rng.random() < a.slow:
                 factor *= 0.75
-            dev_id = f"cuda{g}"
-            control = copy.deepcopy(gpu_control)
-            metrics = control["metrics"]
-            metrics["device_id"] = dev_id
-            declared = metrics["bases"]["declared"]
-            meas = copy.deepcopy(declared)
-            meas["tpp"] = declared["tpp"] * factor if declared.get("tpp") is not None else None
-            meas["pd"] = declared["pd"] * factor if declared.get("pd") is not None else None
-            meas["note"] = "synthetic: measured rates"
-            metrics["bases"]["measured"] = meas
-            for v in control["verdicts"]:
-                v["subject"] = dev_id
-            devices.append({
-                "id": dev_id, "backend": "cuda", "kind": "gpu", "name": "NVIDIA H100 80GB HBM3", "vendor": "NVIDIA",
-                "arch": "sm_90", "units": 132, "unit_name": "SMs", "partial": False, "partial_reason": "",
-                "pci": dict({k: pci[k] for k in ("vendor_id", "device_id", "subvendor_id", "subdevice_id")},
-                            bus_id=f"0000:{0x18 + 0x10 * g:02x}:00.0"),
-                "properties": [
-                    {"key": "serial", "value": f"1654{n:05d}{g:02d}"},
-                    {"key": "uuid", "value": f"GPU-{n:08x}-0000-0000-0000-{g:012x}"},
-                    {"key": "pci_bus_id", "value": f"0000:{0x18 + 0x10 * g:02x}:00.0"},
-                    {"key": "driver_version", "value": driver},
-                    {"key": "vbios", "value": "96.00.99.00.01"},
-                ],
-                "measurements": [
-                    figure(m_compute, "mma.bf16", "bf16", "ops/s", "compute", 16, DECLARED_BF16 * factor, DECLARED_BF16),
-                    figure(m_compute, "mem.copy", "none", "B/s", "memory", 0, DECLARED_BW * (factor + 0.02), DECLARED_BW),
-                ],
-                "control": control,
-            })
-        doc["devices"] = devices
-        doc["unmeasured"] = []
-        doc["any_failed"] = False
-        text = json.dumps(doc, separators=(",", ":"))
+            bf16 = DECLARED_BF16 * factor
+            copy_bw = DECLARED_BW * (factor + 0.02)
+            devices.append(fill(tpl, {
+                "SERIAL": json.dumps(f"1654{n:05d}{g:02d}"),
+                "UUID": json.dumps(f"GPU-{n:08x}-0000-0000-0000-{g:012x}"),
+                "DRIVER": json.dumps(driver),
+                "BF16": repr(bf16), "BF16_STATS": json.dumps(scale_stats(bf16_stats, factor)),
+                "COPY": repr(copy_bw), "COPY_STATS": json.dumps(scale_stats(copy_stats, factor + 0.02)),
+                "TPP": repr(declared["tpp"] * factor),
+                "PD": repr(declared["pd"] * factor) if declared.get("pd") is not None else "null",
+            }))
+        text = fill(node_tpl, {
+            "HOST": json.dumps(host),
+            "STARTED": json.dumps(f"2026-11-30T04:{minute:02d}:00.000Z"),
+            "FINISHED": json.dumps(f"2026-11-30T04:{minute:02d}:41.000Z"),
+            "COMMAND": json.dumps(f"probe --report --json {host}.json"),
+            "DEVICES": "[" + ",".join(devices) + "]",
+        })
         with open(os.path.join(a.out_dir, host + ".json"), "w") as f:
             f.write(text)
         total += len(text)

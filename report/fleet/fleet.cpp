@@ -94,13 +94,23 @@ json node_failure_json(const NodeFailure& f) {
           {"at", f.at}, {"tool", {{"name", "probe"}, {"version", kVersion}}}};
 }
 
-FleetBuilder::FleetBuilder(FleetOptions options) : m_options(options) {}
+FleetBuilder::FleetBuilder(FleetOptions options) : m_options(options) {
+  (void)intern_set({});  // set 0: no verdicts (a failed node, a device without an assessment)
+}
 
 std::uint32_t FleetBuilder::intern(const std::string& s) {
   if (auto it = m_string_index.find(s); it != m_string_index.end()) return it->second;
   const auto id = static_cast<std::uint32_t>(m_strings.size());
   m_strings.push_back(s);
   m_string_index.emplace(s, id);
+  return id;
+}
+
+std::uint32_t FleetBuilder::intern_set(std::vector<std::uint32_t> set) {
+  if (auto it = m_set_index.find(set); it != m_set_index.end()) return it->second;
+  const auto id = static_cast<std::uint32_t>(m_sets.size());
+  m_set_index.emplace(set, id);
+  m_sets.push_back(std::move(set));
   return id;
 }
 
@@ -239,7 +249,9 @@ void FleetBuilder::add_report(const std::string& source, const json& j, const re
         }
       }
       if (const auto vs = control->find("verdicts"); vs != control->end() && vs->is_array()) {
-        for (const auto& v : *vs) d.classifications.push_back(intern(text_or(v, "ruleset") + "\t" + text_or(v, "classification")));
+        std::vector<std::uint32_t> verdicts;
+        for (const auto& v : *vs) verdicts.push_back(intern(text_or(v, "ruleset") + "\t" + text_or(v, "classification")));
+        d.classifications = intern_set(std::move(verdicts));
       }
     }
     model.devices.push_back(std::move(d));
@@ -263,7 +275,9 @@ void FleetBuilder::add_report(const std::string& source, const json& j, const re
     }
   }
   if (const auto nv = j.find("node_verdicts"); nv != j.end() && nv->is_array()) {
-    for (const auto& v : *nv) n.verdicts.push_back(intern(text_or(v, "ruleset") + "\t" + text_or(v, "classification")));
+    std::vector<std::uint32_t> set;
+    for (const auto& v : *nv) set.push_back(intern(text_or(v, "ruleset") + "\t" + text_or(v, "classification")));
+    n.verdicts = intern_set(std::move(set));
   }
   if (r.status != "complete") {
     n.failed = true;
@@ -340,12 +354,10 @@ json FleetBuilder::to_json(std::string_view generated_at) const {
     if (n.signature.state == S::verified) ++verified;
     if (n.signature.state == S::unsigned_node) unsigned_nodes.push_back(n.host);
     if (n.signature.state == S::failed) bad_signatures.push_back(n.host);
-    json verdicts = json::array();
-    for (auto v : n.verdicts) verdicts.push_back(pair_json(m_strings[v]));
     nodes.push_back({{"host", n.host}, {"source", n.source}, {"status", n.status},
                      {"reason", n.reason.empty() ? json(nullptr) : json(n.reason)}, {"signature", n.signature.text},
                      {"probe", n.probe}, {"kernel", n.kernel}, {"started_at", n.started_at},
-                     {"finished_at", n.finished_at}, {"devices", n.devices}, {"verdicts", verdicts}});
+                     {"finished_at", n.finished_at}, {"devices", n.devices}, {"verdict_set", n.verdicts}});
   }
   doc["nodes"] = {{"found", m_nodes.size()}, {"measured", measured}, {"failed", m_nodes.size() - measured},
                   {"list", nodes}};
@@ -355,6 +367,7 @@ json FleetBuilder::to_json(std::string_view generated_at) const {
   // Per model: the distribution of each figure and the outliers against the model's fleet median.
   json models = json::array(), devices = json::array();
   std::map<std::string, std::size_t> class_counts, node_counts;
+  std::map<std::uint32_t, std::size_t> set_devices, set_nodes;
   std::size_t outlier_count = 0;
   for (const Model& m : m_models) {
     json figures = json::array(), outliers = json::array();
@@ -389,20 +402,27 @@ json FleetBuilder::to_json(std::string_view generated_at) const {
                             {"value", nullptr}, {"median", nullptr}, {"below_median", nullptr},
                             {"reason", "above its declared peak: " + why}});
       }
-      json cls = json::array();
-      for (auto c : d.classifications) {
-        cls.push_back(pair_json(m_strings[c]));
-        ++class_counts[m_strings[c]];
-      }
+      ++set_devices[d.classifications];
       devices.push_back({{"host", n.host}, {"id", d.id}, {"model", m.name}, {"serial", d.serial}, {"status", d.status},
-                         {"classifications", cls}});
+                         {"classification_set", d.classifications}});
     }
     outlier_count += outliers.size();
     models.push_back({{"model", m.name}, {"devices", m.devices.size()}, {"figures", figures}, {"outliers", outliers}});
   }
-  for (const Node& n : m_nodes) {
-    for (auto v : n.verdicts) ++node_counts[m_strings[v]];
+  for (const Node& n : m_nodes) ++set_nodes[n.verdicts];
+  for (const auto& [set, count] : set_devices) {
+    for (auto c : m_sets[set]) class_counts[m_strings[c]] += count;
   }
+  for (const auto& [set, count] : set_nodes) {
+    for (auto c : m_sets[set]) node_counts[m_strings[c]] += count;
+  }
+  json sets = json::array();
+  for (const auto& set : m_sets) {
+    json s = json::array();
+    for (auto c : set) s.push_back(pair_json(m_strings[c]));
+    sets.push_back(s);
+  }
+  doc["verdict_sets"] = sets;
   doc["models"] = models;
   doc["devices"] = devices;
 

@@ -73,7 +73,7 @@ class FleetBuilder {
     std::uint32_t node = 0;
     std::string id, serial;
     std::vector<double> values;                    // per figure of its model; NaN where the device has none
-    std::vector<std::uint32_t> classifications;    // interned "ruleset\tclassification"
+    std::uint32_t classifications = 0;             // a set of interned "ruleset\tclassification" (intern_set)
     std::vector<std::string> above_peak;           // rare: the reasons it is above its declared peak
     std::string status;                            // "measured", "not measured: …"
   };
@@ -88,10 +88,12 @@ class FleetBuilder {
     NodeSignature signature;
     std::size_t devices = 0;
     bool failed = false;
-    std::vector<std::uint32_t> verdicts;  // interned "ruleset\tclassification"
+    std::uint32_t verdicts = 0;  // a set of interned "ruleset\tclassification" (intern_set)
   };
 
   std::uint32_t intern(const std::string& s);
+  // Devices of one model mostly share one set of verdicts: each distinct set is kept (and written) once.
+  std::uint32_t intern_set(std::vector<std::uint32_t> set);
   std::size_t model_index(const std::string& name);
   static std::size_t figure(Model& m, const std::string& name, const std::string& unit, bool measured);
   void note_version(const std::string& kind, const std::string& value);
@@ -102,6 +104,8 @@ class FleetBuilder {
   std::map<std::string, std::size_t, std::less<>> m_model_index;
   std::vector<std::string> m_strings;
   std::map<std::string, std::uint32_t, std::less<>> m_string_index;
+  std::vector<std::vector<std::uint32_t>> m_sets;
+  std::map<std::vector<std::uint32_t>, std::uint32_t> m_set_index;
   std::map<std::string, std::string, std::less<>> m_hosts, m_serials;  // -> the source that had it first
   std::map<std::string, std::map<std::string, std::size_t>> m_versions;  // kind -> value -> nodes
   std::map<std::string, double> m_tpp_totals;                            // basis -> sum

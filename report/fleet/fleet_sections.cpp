@@ -131,7 +131,9 @@ std::vector<report::Section> fleet_sections(const json& fleet, std::span<const r
       break;
     }
     std::string verdicts;
-    for (const auto& v : n["verdicts"]) verdicts += (verdicts.empty() ? "" : "; ") + str(v["classification"]);
+    for (const auto& v : fleet["verdict_sets"][n["verdict_set"].get<std::size_t>()]) {
+      verdicts += (verdicts.empty() ? "" : "; ") + str(v["classification"]);
+    }
     nt.rows.push_back({str(n["host"]), str(n["status"]), str(n["reason"]), num(n["devices"]), verdicts,
                        str(n["signature"]), str(n["probe"]), str(n["kernel"]), str(n["source"])});
     nt.row_class.push_back(str(n["status"]) == "failed" ? "regression" : "");
@@ -162,7 +164,7 @@ std::vector<report::Section> fleet_sections(const json& fleet, std::span<const r
     dt.header = {"host", "device", "model", "serial", "status", "classifications"};
     for (const auto& d : devices) {
       std::string c;
-      for (const auto& v : d["classifications"]) c += fmt::format("{}{}: {}", c.empty() ? "" : "; ", str(v["ruleset"]), str(v["classification"]));
+      for (const auto& v : fleet["verdict_sets"][d["classification_set"].get<std::size_t>()]) c += fmt::format("{}{}: {}", c.empty() ? "" : "; ", str(v["ruleset"]), str(v["classification"]));
       dt.rows.push_back({str(d["host"]), str(d["id"]), str(d["model"]), str(d["serial"]), str(d["status"]), c});
     }
     ds.tables.push_back(std::move(dt));
