@@ -104,6 +104,8 @@ def main(argv):
         meas = copy.deepcopy(metrics["bases"]["declared"])
         meas["tpp"] = "@@TPP@@"
         meas["pd"] = "@@PD@@" if meas.get("pd") is not None else None
+        if meas.get("total_dram_bw_gbs") is not None:
+            meas["total_dram_bw_gbs"] = "@@DRAM@@"
         meas["note"] = "synthetic: measured rates"
         metrics["bases"]["measured"] = meas
         for v in control["verdicts"]:
@@ -158,6 +160,7 @@ def main(argv):
                 "COPY": repr(copy_bw), "COPY_STATS": json.dumps(scale_stats(copy_stats, factor + 0.02)),
                 "TPP": repr(declared["tpp"] * factor),
                 "PD": repr(declared["pd"] * factor) if declared.get("pd") is not None else "null",
+                "DRAM": repr(copy_bw / 1e9),
             }))
         text = fill(node_tpl, {
             "HOST": json.dumps(host),
