@@ -93,15 +93,34 @@ FleetMerge::Parsed FleetMerge::parse_json(json j, const std::string& source, fle
 }
 
 namespace {
-// The merge reads a verdict's ruleset and classification, not its clauses: over half of a GPU node report's
-// bytes, dropped while parsing (every other field is read and checked as replay reads it).
-bool keep_for_merge(int /*depth*/, json::parse_event_t event, json& parsed) {
-  return !(event == json::parse_event_t::key && parsed.is_string() && parsed.get_ref<const std::string&>() == "clauses");
-}
+
+// The parts of a node report's control sections (per device: metrics and verdicts, a third of a GPU node
+// report's bytes, clauses alone over half) that the merge reads: everything else under "control" is dropped
+// while parsing, so it is never built in memory. The rest of the report is read and checked as replay reads it.
+class MergeFilter {
+ public:
+  bool operator()(int depth, json::parse_event_t event, json& parsed) {
+    if (event != json::parse_event_t::key || !parsed.is_string()) return true;
+    const auto& key = parsed.get_ref<const std::string&>();
+    if (m_control_depth >= 0 && depth <= m_control_depth) m_control_depth = -1;  // left the control section
+    if (m_control_depth < 0) {
+      if (key == "control") m_control_depth = depth;
+      return true;
+    }
+    static constexpr std::string_view kKept[] = {"metrics", "verdicts", "chip", "name", "device_name", "bases",
+                                                 "declared", "derived", "measured", "available", "tpp", "pd",
+                                                 "total_dram_bw_gbs", "ruleset", "classification"};
+    return std::find(std::begin(kKept), std::end(kKept), key) != std::end(kKept);
+  }
+
+ private:
+  int m_control_depth = -1;  // the depth of the "control" key being inside; -1: outside
+};
+
 }  // namespace
 
 FleetMerge::Parsed FleetMerge::parse_file(const std::string& path) const {
-  return parse_json(parse_json_text(read_input_file(path), path, keep_for_merge), path, check_signature(path));
+  return parse_json(parse_json_text(read_input_file(path), path, MergeFilter{}), path, check_signature(path));
 }
 
 void FleetMerge::add(Parsed p) {
