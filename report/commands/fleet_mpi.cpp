@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <memory>
 #include <fmt/format.h>
 #include <iostream>
 #include <sstream>
@@ -117,6 +118,7 @@ std::string measure_node(const Options& o, const std::string& identity, const st
   Options node = o;
   node.format = "json";
   node.fleet_out.clear();
+  node.sign = {};  // --sign signs the fleet report; a node's report travels over MPI, not as a file to sign
   std::ostringstream captured;  // the node's report is kept for the gather, not printed by every rank
   std::streambuf* const saved = std::cout.rdbuf(captured.rdbuf());
   std::string failure;
@@ -140,6 +142,16 @@ std::string measure_node(const Options& o, const std::string& identity, const st
 int run_fleet_mpi(const Options& o, const std::string& command, const char* argv0) {
   // The fleet report's destination is checked by every rank before anything is measured; only rank 0 writes it.
   const Outputs fleet_outputs = resolve_outputs("text", {o.fleet_out}, "");
+  // Checked by every rank before MPI starts: a bad key stops them all alike instead of leaving ranks waiting.
+  std::unique_ptr<RunSigner> signer;
+  if (!o.sign.key_file.empty()) {
+    if (report::format_from_path(o.fleet_out) != report::Format::json) {
+      throw InputError(fmt::format("--sign: with --fleet-out the statement signs the JSON fleet report; '{}' is not "
+                                   "a .json file",
+                                   o.fleet_out));
+    }
+    signer = std::make_unique<RunSigner>(o.sign, o.fleet_out);
+  }
   const MpiSession mpi;
   const int rank = mpi.rank(), size = mpi.size();
 
@@ -190,7 +202,7 @@ int run_fleet_mpi(const Options& o, const std::string& command, const char* argv
     if (!measures[static_cast<std::size_t>(r)]) continue;
     add(receive_text(r), r);
   }
-  return merge.write(fleet_outputs, nullptr, command, {});
+  return merge.write(fleet_outputs, signer.get(), command, {});
 }
 
 #endif

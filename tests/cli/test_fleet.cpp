@@ -328,9 +328,13 @@ TEST_F(Fleet, MpirunGathersEveryRanksNodeAndNamesTheFailedOne) {
   if (!PROBE_HAVE_MPI) GTEST_SKIP() << "this probe was built without MPI (PROBE_ENABLE_MPI; Debian libopenmpi-dev)";
   if (std::string(PROBE_MPIRUN).empty()) GTEST_SKIP() << "no mpirun on this machine (Debian: openmpi-bin)";
   const fs::path fleet = work_dir() / "mpi_fleet.json";
-  const Result r = run(mpirun_prefix() + rank(topology_for("mpi-a").string(), fleet) + " :" +
-                       rank(topology_for("mpi-b").string(), fleet) + " :" +
-                       rank(topology_for("mpi-c").string(), fleet, " --cpu-description /nonexistent/cpu.json"));
+  // Signed like the Slurm recipe's fleet report, where this build can sign.
+  const std::string key = (work_dir() / "mpi").string();
+  const bool can_sign = probe("keygen --out " + key).status == 0;
+  const std::string sign = can_sign ? " --sign " + key + ".key" : "";
+  const Result r = run(mpirun_prefix() + rank(topology_for("mpi-a").string(), fleet, sign) + " :" +
+                       rank(topology_for("mpi-b").string(), fleet, sign) + " :" +
+                       rank(topology_for("mpi-c").string(), fleet, sign + " --cpu-description /nonexistent/cpu.json"));
   ASSERT_TRUE(fs::exists(fleet)) << r.status << "\n" << r.out << "\n" << r.err;
   EXPECT_EQ(r.status, 1) << r.err;  // a node failed
   EXPECT_EQ(validate(fleet), 0);
@@ -355,6 +359,10 @@ TEST_F(Fleet, MpirunGathersEveryRanksNodeAndNamesTheFailedOne) {
                 u["control"]["metrics"]["chip"]["name"] == "H100 SXM";
   }
   EXPECT_EQ((*h100)["devices"], 2 * per_node);
+  if (can_sign) {
+    const Result v = probe("verify " + fleet.string() + ".intoto.json --key " + key + ".pub");
+    EXPECT_EQ(v.status, 0) << v.out << v.err;
+  }
 }
 
 TEST_F(Fleet, MpirunRanksOnOneNodeMeasureItOnce) {
