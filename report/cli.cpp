@@ -36,6 +36,12 @@ constexpr const char* kFooter = R"(Commands:
                               also write R.json.intoto.json: a signed in-toto statement of the run
   probe verify R.json.intoto.json --key NAME.pub [--report R.json]
                               check a signed statement: 0 holds, 1 a check failed (named), 2 unusable input
+  mpirun -n N probe --report --fleet-out fleet.json
+                              one rank per node measures it; rank 0 gathers the node reports and writes the
+                              fleet report (built with MPI: PROBE_ENABLE_MPI)
+  probe merge NODE.json|DIR... [--key NAME.pub]... [--out fleet.json|.html|.md] [--sign NAME.key]
+                              one fleet report from many node reports: totals, per-model distributions and
+                              outliers, verdicts, version drift (exit 1 when a node failed or a signature did not hold)
 
 Exit status:
   0  success
@@ -84,6 +90,10 @@ int dispatch(const Options& o, const std::string& command, const char* argv0) {
   if (o.replay_command) return run_replay(ReplayOptions{o.replay_report, assessment_options(o)}, outputs);
   if (o.compare_command) return run_compare(CompareOptions{o.compare_base, o.compare_new}, outputs);
   if (o.describe_cpu_command) return run_describe_cpu(o);
+  if (!o.fleet_out.empty()) {
+    if (o.list) throw InputError("--fleet-out: needs a report run (--report), not --list");
+    return run_fleet_mpi(o, command, argv0);
+  }
   return run_report(o, outputs, command, argv0);
 }
 
@@ -215,8 +225,13 @@ int run_cli(int argc, char** argv) {
   compare_cmd->add_option("base", o.compare_base, "The earlier (or golden) report")->type_name("BASE.json")->required();
   compare_cmd->add_option("new", o.compare_new, "The report to judge")->type_name("NEW.json")->required();
   compare_cmd->fallthrough();
+  app.add_option("--fleet-out", o.fleet_out,
+                 "Under MPI (mpirun -n N probe --report --fleet-out F): each rank measures its node, rank 0 writes "
+                 "the fleet report of all of them to F (.json, .html, .md, .txt); several ranks on one node: the "
+                 "first measures, the others stand down")
+      ->type_name("FILE");
   add_sign_options(app, o.sign);
-  const std::vector<Command> commands{add_keygen_command(app), add_verify_command(app)};
+  const std::vector<Command> commands{add_keygen_command(app), add_verify_command(app), add_merge_command(app)};
   app.require_subcommand(0, 1);
 
   std::string command = "probe";

@@ -232,6 +232,11 @@ void sections(std::string& out, std::span<const Section> ss) {
     out += "<section><h2>" + esc(s.title) + "</h2>\n";
     for (const auto& p : s.paragraphs) out += "<p>" + esc(p) + "</p>\n";
     for (const auto& t : s.tables) table(out, t);
+    for (const auto& dc : s.charts) {
+      out += "<figure class=\"region-chart\">" + region_svg(dc) + "<figcaption>" +
+             esc(fmt::format("{} {}: {}", dc.chart.citation, dc.chart.ruleset_id, dc.chart.assumption)) +
+             "</figcaption></figure>\n";
+    }
     out += "</section>\n";
   }
 }

@@ -68,6 +68,17 @@ void sections(std::string& out, std::span<const Section> ss) {
         table(out, t.header, rows);
       }
     }
+    for (const auto& dc : s.charts) {
+      const RegionChart& c = dc.chart;
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& p : dc.points) {
+        rows.push_back({p.label, format_number(p.x), p.y ? format_number(*p.y) : "unknown",
+                        p.y ? region_at(c, p.x, *p.y) : region_at_x(c, p.x)});
+      }
+      out += fmt::format("**Position: {} × {} ({} {})**\n\n", md(c.x_label), md(c.y_label), md(c.citation),
+                         md(c.ruleset_id));
+      table(out, {"point", c.x_label, c.y_label, "region"}, rows);
+    }
   }
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "assessment.hpp"
+#include "regions.hpp"
 #include "report.hpp"
 
 namespace probe::report {
@@ -25,6 +26,7 @@ struct Section {
   std::string title;
   std::vector<std::string> paragraphs;  // shown before the tables
   std::vector<Table> tables;
+  std::vector<DeviceChart> charts;  // after the tables: HTML draws each; Markdown lists each point and its region
 };
 
 // What a printer shows beside the report itself: the header an auditor checks first, and sections before the

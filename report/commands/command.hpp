@@ -14,5 +14,6 @@ struct Command {
 
 Command add_keygen_command(CLI::App& parent);  // commands/keygen.cpp
 Command add_verify_command(CLI::App& parent);  // commands/verify.cpp
+Command add_merge_command(CLI::App& parent);   // commands/merge.cpp
 
 }  // namespace probe::cli

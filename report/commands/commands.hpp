@@ -33,5 +33,7 @@ struct RecordedReport {
   report::Report report;
 };
 [[nodiscard]] RecordedReport read_recorded_report(const std::string& path);
+// The same for a report already parsed (probe merge reads each file once; MPI's rank 0 gets the text, not a file).
+[[nodiscard]] RecordedReport recorded_report_from_json(nlohmann::json json, const std::string& path);
 
 }  // namespace probe::cli

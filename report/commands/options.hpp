@@ -32,6 +32,7 @@ struct Options {
   double kernel_timeout = 0;  // seconds; 0: derived from the budget
   bool rules_command = false, classify_command = false, describe_cpu_command = false;
   SignOptions sign;
+  std::string fleet_out;  // --fleet-out FILE: under MPI, rank 0 writes the fleet report of every rank's node
 };
 
 // Comma-separated items, empty ones dropped.
@@ -51,5 +52,7 @@ void emit(const Outputs& outputs, std::string_view text_out, const nlohmann::jso
 [[nodiscard]] int run_describe_cpu(const Options& o);                                                 // describe_cpu.cpp
 // probe [--report] and probe --list (report.cpp).
 [[nodiscard]] int run_report(const Options& o, const Outputs& outputs, const std::string& command, const char* argv0);
+// mpirun -n N probe --report --fleet-out F: one node report per rank, merged by rank 0 (fleet_mpi.cpp).
+[[nodiscard]] int run_fleet_mpi(const Options& o, const std::string& command, const char* argv0);
 
 }  // namespace probe::cli

@@ -167,9 +167,13 @@ struct Change {
 }  // namespace
 
 RecordedReport read_recorded_report(const std::string& path) {
+  return recorded_report_from_json(parse_json_text(read_input_file(path), path), path);
+}
+
+RecordedReport recorded_report_from_json(nlohmann::json j, const std::string& path) {
   RecordedReport r;
   r.path = path;
-  r.json = parse_json_text(read_input_file(path), path);
+  r.json = std::move(j);
   // The schema first, with a message a person can act on: a report of another version is refused, not misread.
   if (!r.json.is_object() || !r.json.contains("schema") || r.json["schema"] != "probe-report") {
     throw InputError(fmt::format("{}: not a probe report (no \"schema\": \"probe-report\")", path));

@@ -24,4 +24,16 @@ template <class Json = nlohmann::json>
   }
 }
 
+// The same with nlohmann's parser callback: a reader that needs only part of a large document (probe merge
+// reads thousands of node reports) drops the rest while parsing, so it is never built in memory.
+template <class Json = nlohmann::json>
+[[nodiscard]] Json parse_json_text(std::string_view text, std::string_view file, typename Json::parser_callback_t filter) {
+  check_json_depth(text, file);
+  try {
+    return Json::parse(text.begin(), text.end(), std::move(filter));
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(fmt::format("{}: not valid JSON: {}", file, e.what()));
+  }
+}
+
 }  // namespace probe
