@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+
+#include "run_probe.hpp"
 #include <regex>
 #include <set>
 #include <string>
@@ -18,37 +20,12 @@ using nlohmann::json;
 
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
+using probe_test::Result;
+using probe_test::slurp;
 
-fs::path work_dir() {
-  fs::path d = fs::temp_directory_path() / ("probe_test_fleet_" + std::to_string(::getpid()));
-  fs::create_directories(d);
-  return d;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-void write(const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
-
-Result run(const std::string& cmdline) {
-  const fs::path err = work_dir() / "stderr.txt";
-  const std::string cmd = cmdline + " </dev/null 2>" + err.string();
-  Result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  r.err = slurp(err);
-  return r;
-}
+fs::path work_dir() { return probe_test::work_dir("fleet"); }
+void write(const fs::path& p, const std::string& s) { probe_test::write_text(p, s); }
+Result run(const std::string& cmdline) { return probe_test::run_command(cmdline, work_dir()); }
 Result probe(const std::string& args) { return run(std::string(PROBE_EXE) + " " + args); }
 
 int validate(const fs::path& file) {
