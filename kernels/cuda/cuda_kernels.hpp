@@ -33,7 +33,11 @@ inline constexpr int kWgN = 128;
 inline constexpr int kWgAcc = 2;
 inline constexpr int kWgSteps = 8;  // even
 inline constexpr int kWgInstrPerIter = kWgAcc * kWgSteps;
-inline constexpr int kWgGroupsPerBlock = 2;
+// Warpgroups per block (one block per SM): each SM sub-partition's tensor core gets wgmma from this many warps.
+inline constexpr int kWgGroupsPerBlock = 3;
+// Commit groups a warpgroup keeps in flight in the timed loop (wait_group kWgGroupsInFlight - 1 after each
+// iteration's commit): >= 2, or the tensor pipe drains at every iteration.
+inline constexpr int kWgGroupsInFlight = 2;
 // Shared-memory layout of one B tile (N rows of 32 bytes of K): core matrices of 8 rows x 16 bytes;
 // LBO = byte distance between K-adjacent core matrices, SBO = between N-adjacent ones.
 inline constexpr int kWgLbo = 128;
