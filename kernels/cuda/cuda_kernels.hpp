@@ -178,5 +178,8 @@ inline constexpr int kMemThreadsPerBlock = 256;
 // read(a, n, partial): partial[thread] = wrapping 32-bit sum of the words it read.
 // write(c, n, value): every word = value.  copy(a, c, n): c = a.  triad(b, c, a, n, s): a = b + s·c (fp32 lanes).
 const void* memory_kernel_function(MemKernel k);
+// Device-side set-up and check of the arrays (gpu_memory_kernels.inc): probe_mem_fill and probe_mem_check.
+const void* memory_fill_function();
+const void* memory_check_function();
 
 }  // namespace probe_cuda

@@ -17,6 +17,7 @@
 #include "gpu_host.hpp"
 #include "cublaslt.hpp"
 #include "cuda_kernels.hpp"
+#include "fma_lanes.hpp"
 #include "nvml.hpp"
 #include "probe/device.hpp"
 #include "probe/engine.hpp"
@@ -93,18 +94,6 @@ std::vector<KernelSpec> all_specs() {
   for (const auto& d : library_kernels()) v.push_back(library_spec(d));
   append_memory_specs(v);
   return v;
-}
-
-// Vector FP32/FP64 lanes per SM by compute capability (CUDA C++ Programming Guide, arithmetic instruction
-// throughput table): the only theoretical compute peaks stated here; tensor rates come from the chip database.
-std::optional<int> fma_lanes_per_sm(int cc, std::string_view dtype) {
-  const bool fp64 = dtype == "fp64";
-  switch (cc) {
-    case 80: return fp64 ? 32 : 64;
-    case 90: case 100: case 103: return fp64 ? 64 : 128;
-    case 86: case 87: case 89: case 120: case 121: return fp64 ? 2 : 128;
-    default: return std::nullopt;
-  }
 }
 
 struct StaticInfo {
@@ -260,7 +249,7 @@ class CudaDevice final : public Device {
     m.conditions.notes.emplace_back("counting", fmt::format("{}; {} instructions per loop iteration per {}", d.counting,
                                                             d.instr_per_iter,
                                                             d.threads_per_unit == 1 ? "thread" : d.threads_per_unit == 32 ? "warp" : "warpgroup"));
-    m.conditions.notes.emplace_back("verification", "exact: integer-valued inputs with random signs and mantissa bits (fixed exponent per operand), host reference for every unit");
+    m.conditions.notes.emplace_back("verification", verification_note(d));
     if (m_s.cc >= 100 && d.family != Family::vector) {
       m.conditions.notes.emplace_back("lower_bound", "Blackwell: measured with mma.sync, not tcgen05; the tensor figure "
                                                      "is a lower bound of the chip's tensor throughput");

@@ -264,7 +264,7 @@ class HipDevice final : public Device {
     m.conditions.notes.emplace_back("instruction", instr);
     m.conditions.notes.emplace_back("counting", fmt::format("{}; {} instructions per loop iteration per {}", d.counting,
                                                             d.instr_per_iter, d.threads_per_unit == 1 ? "lane" : "wavefront"));
-    m.conditions.notes.emplace_back("verification", "exact: integer-valued inputs with random signs and mantissa bits (fixed exponent per operand), host reference for every unit");
+    m.conditions.notes.emplace_back("verification", verification_note(d));
     ctx.progress(fmt::format("{} {}", m_info.id, d.id));
     ComputeRunner runner(d, m_s.cus, kernel_function(d), threads_per_block(d), unit_word(d));
     m.conditions.notes.emplace_back("launch", runner.launch_text());

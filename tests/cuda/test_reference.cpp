@@ -9,6 +9,7 @@
 #include <map>
 
 #include "cuda_kernels.hpp"
+#include "fma_lanes.hpp"
 #include "reference.hpp"
 
 namespace {
@@ -267,3 +268,18 @@ TEST(Memory, TriadInputsAreExact) {
 }
 
 }  // namespace
+
+// The FP64 vector peak of B300 (cc 10.3) is about 1.2 TFLOPS, not GB100's 64 lanes per SM (about 37): 2 lanes.
+TEST(FmaLanes, BlackwellUltraHasFewFp64Lanes) {
+  using probe::cuda::fma_lanes_per_sm;
+  EXPECT_EQ(fma_lanes_per_sm(100, "fp64"), 64);
+  EXPECT_EQ(fma_lanes_per_sm(103, "fp64"), 2);
+  EXPECT_EQ(fma_lanes_per_sm(103, "fp32"), 128);
+  EXPECT_EQ(fma_lanes_per_sm(90, "fp64"), 64);
+  EXPECT_EQ(fma_lanes_per_sm(89, "fp64"), 2);
+  EXPECT_FALSE(fma_lanes_per_sm(75, "fp32").has_value());
+  // The derived peak stays within the datasheet's order: 148 SMs x 2 lanes x 2 FLOP x 2.0 GHz = 1.18 TFLOPS.
+  const double b300_fp64 = 148.0 * *fma_lanes_per_sm(103, "fp64") * 2 * 2.0e9;
+  EXPECT_GT(b300_fp64, 0.8e12);
+  EXPECT_LT(b300_fp64, 1.6e12);
+}
