@@ -126,6 +126,26 @@ def device_summary(dev):
     if clocks:
         out.append(f"  clock during the measurements: {min(clocks) / 1e6:.0f}–{max(clocks) / 1e6:.0f} MHz (means per kernel)")
 
+    # The sustained phase (probe --sustain / --thorough): the figure over it, the clock trace, the throttle reasons.
+    rows = []
+    for m in dev.get("measurements", []):
+        p = m.get("sustained")
+        if not p:
+            continue
+        k = m.get("kernel") or m.get("spec") or {}
+        unit = "B/s" if k.get("unit") in ("B/s", "bytes/s", "bytes_per_s") else "OP/s"
+        c, mc, pw = p.get("core_clock_hz") or {}, p.get("memory_clock_hz") or {}, p.get("power_w") or {}
+        clk = (f"{c['min'] / 1e6:.0f}/{c['median'] / 1e6:.0f}/{c['max'] / 1e6:.0f}" if c.get("samples") else "")
+        rows.append([k.get("id", "?"), si(p.get("value"), unit), pct(p.get("value"), m.get("theoretical")),
+                     f"{p.get('kernel_s', 0):.1f}", "yes" if p.get("verified_after") else "NO", clk,
+                     f"{mc['median'] / 1e6:.0f}" if mc.get("samples") else "",
+                     f"{pw['median']:.0f}/{pw['max']:.0f}" if pw.get("samples") else "",
+                     ", ".join(p.get("throttled_by") or []) or "no", ", ".join(p.get("clock_event_reasons") or [])])
+    if rows:
+        out.append("")
+        out.append(table(rows, ["sustained", "value", "%", "s", "verified", "SM MHz min/med/max", "mem MHz",
+                                "power W med/max", "throttled by", "clock events"]))
+
     verdicts = control.get("verdicts") or []
     if verdicts:
         out.append("")

@@ -6,7 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#if defined(__CUDACC__) || defined(__HIPCC__) || defined(__HIP__)
+#if defined(__HIP__)
+#define PROBE_HOST_DEVICE __attribute__((host, device))  // clang's spelling: no runtime header needed first
+#elif defined(__CUDACC__)
 #define PROBE_HOST_DEVICE __host__ __device__
 #else
 #define PROBE_HOST_DEVICE

@@ -237,6 +237,54 @@ class CudaDevice final : public Device {
     return o;
   }
 
+  // The sustained phase (policy.sustain_s > 0) of an ok measurement: the kernel back to back at the sampling's
+  // calibrated length, NVML sampled every kSustainPeriodMs (>= 10 Hz), verified after (the sampling verified
+  // before). The clock measured here, with the kernel running and no gaps, becomes the measurement's clock (the
+  // peak's basis); the sampling phase's clock averages over its copies and checks.
+  static constexpr int kSustainPeriodMs = 20;
+  void sustain(Measurement& m, SampleRunner& runner, const RunPolicy& policy, RunContext& ctx) {
+    if (policy.sustain_s <= 0 || !m.ok() || m.conditions.iterations == 0) return;
+    ctx.progress(fmt::format("{} {} sustained {:g} s", m_info.id, m.spec.id, policy.sustain_s));
+    SustainedPhase p;
+    p.requested_s = policy.sustain_s;
+    std::optional<Nvml::Sampler> sampler;
+    if (m_s.nvml_dev) sampler.emplace(*m_nvml, m_s.nvml_dev, kSustainPeriodMs);
+    const std::uint64_t iterations = m.conditions.iterations;
+    const SustainRun run = run_sustained(runner, iterations, policy.sustain_s, ctx.stop_requested);
+    const double max_clock = m_s.nvml.max_sm_clock_hz.value_or(m_s.sm_clock_hz);
+    if (sampler) {
+      const SensorSummary s = sampler->stop();
+      if (s.samples > 0) {
+        record_sustained_sensors(p, s, kSustainPeriodMs, max_clock);
+      } else {
+        p.sensors = "NVML returned no samples";
+      }
+    } else {
+      p.sensors = !m_nvml->available() ? m_nvml->why() : "NVML has no device at " + m_s.bus_id;
+    }
+    p.kernel_s = run.kernel_s;
+    p.wall_s = run.wall_s;
+    p.launches = run.launches;
+    p.value = run.kernel_s > 0 ? runner.work(iterations) * static_cast<double>(run.launches) / run.kernel_s : 0;
+    p.verified_after = !run.failure;
+    auto& c = m.conditions;
+    if (p.core_clock_hz.samples > 0) {
+      c.clock_hz = p.core_clock_hz.median;
+      c.clock_hz_min = p.core_clock_hz.min;
+      c.clock_hz_max = p.core_clock_hz.max;
+      c.clock_source = fmt::format("NVML SM clock, median of {} samples during the {:.1f} s sustained phase (kernel "
+                                   "back to back)", p.core_clock_hz.samples, p.wall_s);
+    }
+    if (run.failure) {
+      m.status = Status::failed;
+      m.reason = "sustained phase: " + *run.failure;
+      m.stats = {};
+    } else if (run.interrupted) {
+      c.notes.emplace_back("sustained", fmt::format("interrupted after {:.1f} s", run.wall_s));
+    }
+    m.sustained = std::move(p);
+  }
+
   void measure_compute(Measurement& m, const ComputeKernelDesc& d, const RunPolicy& policy, RunContext& ctx) {
     const std::string cc = std::to_string(m_s.cc);
     if (!listed(d.runs_on, cc)) {
@@ -259,6 +307,7 @@ class CudaDevice final : public Device {
     m.conditions.notes.emplace_back("launch", runner.launch_text());
     const SamplingOutcome o = sample(m, runner, policy);
     m.conditions.work_per_sample = runner.work(o.iterations);
+    sustain(m, runner, policy, ctx);
     if (auto lanes = fma_lanes_per_sm(m_s.cc, d.dtype); lanes && (m.spec.id == "fma.fp32" || m.spec.id == "fma.fp64")) {
       m.theoretical = m_s.sms * *lanes * 2.0 * m.conditions.clock_hz;
       m.theoretical_basis = fmt::format("{} SMs × {} lanes × 2 FLOP × {:.0f} MHz ({})", m_s.sms, *lanes,
@@ -270,7 +319,12 @@ class CudaDevice final : public Device {
 
   void measure_memory(Measurement& m, const RunPolicy& policy, RunContext& ctx) {
     ctx.progress(fmt::format("{} {}", m_info.id, m.spec.id));
-    const auto sampler = [&](Measurement& mm, SampleRunner& r) { return sample(mm, r, policy); };
+    // Device-memory kernels get the sustained phase too (HBM under load for as long); transfers do not.
+    const auto sampler = [&](Measurement& mm, SampleRunner& r) {
+      SamplingOutcome o = sample(mm, r, policy);
+      if (mm.spec.id.starts_with("mem.")) sustain(mm, r, policy, ctx);
+      return o;
+    };
     switch (measure_memory_kernel(m, m_s.l2_bytes, m_s.sms, "cuda", sampler)) {
       case MemoryPath::transfer:
         m.theoretical_basis = "not computed: the PCIe/NVLink-C2C link is not known to the CUDA runtime";

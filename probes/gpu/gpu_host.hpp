@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -470,6 +471,11 @@ struct SensorReadings {
   double power_w_mean = 0, power_w_max = 0, temperature_c_max = 0;
 };
 
+// The throttling note fires under this fraction of the maximum clock: a healthy H100/H200 under dense tensor load
+// runs at its power limit near 85-92% of the maximum boost (its datasheet peaks use 1830 of 1980 MHz), which is not
+// throttling; NVML's reason bits say more in the sustained phase (nvml.hpp throttling_reasons).
+inline constexpr double kThrottledClockFraction = 0.80;
+
 // The measured clock and the sensor notes, when there are samples. `clock_name` ("SM clock", "sclk") names the
 // clock in the throttling note, `limit_word` ("limit", "cap") the board power limit in the power_at_limit note.
 inline void record_sensors(Measurement& m, const SensorReadings& s, std::string clock_source, const char* clock_name,
@@ -481,7 +487,7 @@ inline void record_sensors(Measurement& m, const SensorReadings& s, std::string 
   c.clock_source = std::move(clock_source);
   c.notes.emplace_back("power_w", fmt::format("mean {:.0f}, max {:.0f}", s.power_w_mean, s.power_w_max));
   c.notes.emplace_back("temperature_c_max", fmt::format("{:.0f}", s.temperature_c_max));
-  if (max_clock > 0 && s.clock_hz_mean < 0.9 * max_clock) {
+  if (max_clock > 0 && s.clock_hz_mean < kThrottledClockFraction * max_clock) {
     c.notes.emplace_back("throttling", fmt::format("{} {:.0f} MHz mean, {:.0f}% of the {:.0f} MHz maximum", clock_name,
                                                    s.clock_hz_mean / 1e6, 100 * s.clock_hz_mean / max_clock,
                                                    max_clock / 1e6));
@@ -512,6 +518,32 @@ inline void record_outcome(Measurement& m, SamplingOutcome& o, double fallback_c
     m.status = Status::ok;
     m.stats = std::move(o.stats);
   }
+}
+
+// The sustained phase's launches: runner.run(iterations) back to back (one calibrated sample's length each,
+// nothing copied or checked in between) until `seconds` of wall time have passed, at least once, then the result
+// verified as after the last sample. The sensors are the caller's, started before and stopped after.
+struct SustainRun {
+  double kernel_s = 0, wall_s = 0;
+  std::uint64_t launches = 0;
+  std::optional<std::string> failure;  // the check after the phase
+  bool interrupted = false;
+};
+inline SustainRun run_sustained(SampleRunner& runner, std::uint64_t iterations, double seconds,
+                                const std::function<bool()>& stop_requested) {
+  SustainRun r;
+  const auto t0 = std::chrono::steady_clock::now();
+  do {
+    r.kernel_s += runner.run(iterations);
+    ++r.launches;
+    r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (stop_requested()) {
+      r.interrupted = true;
+      break;
+    }
+  } while (r.wall_s < seconds);
+  r.failure = runner.verify(iterations, true);
+  return r;
 }
 
 // Array size of the memory kernels: each array ≥ 8× L2 and ≥ 1 GiB, within 80% of the free memory.

@@ -97,6 +97,11 @@ gtest_discover_tests(test_cuda_library_check TEST_PREFIX "cuda.library." DISCOVE
 add_test(NAME cuda.plugin_has_no_cublas_or_libcuda_dependency
          COMMAND sh -c "readelf -d \"$1\" | grep NEEDED; ! readelf -d \"$1\" | grep -E 'NEEDED.*(cublas|libcuda\\.so)'"
                  sh $<TARGET_FILE:probe_backend_cuda>)
+# bench/gpu/validate.sh's one-call run, dry: no driver here, so it must stop at the "no driver" line with its files.
+add_test(NAME cuda.validate_dry_run
+         COMMAND ${PROBE_CUDA_PYTHON3} ${_t}/test_validate_dry_run.py ${PROJECT_SOURCE_DIR}/bench/gpu/validate.sh
+                 $<TARGET_FILE:probe>)
+set_tests_properties(cuda.validate_dry_run PROPERTIES TIMEOUT 900)
 # bench/gpu/validate.sh's summary table from a report JSON alone (synthetic H200 report; no GPU).
 add_test(NAME cuda.validate_summary_from_report
          COMMAND ${PROBE_CUDA_PYTHON3} ${_t}/test_validate_summary.py ${PROJECT_SOURCE_DIR}/bench/gpu/validate.sh)
