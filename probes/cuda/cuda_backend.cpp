@@ -262,27 +262,7 @@ class CudaDevice final : public Device {
     } else {
       p.sensors = !m_nvml->available() ? m_nvml->why() : "NVML has no device at " + m_s.bus_id;
     }
-    p.kernel_s = run.kernel_s;
-    p.wall_s = run.wall_s;
-    p.launches = run.launches;
-    p.value = run.kernel_s > 0 ? runner.work(iterations) * static_cast<double>(run.launches) / run.kernel_s : 0;
-    p.verified_after = !run.failure;
-    auto& c = m.conditions;
-    if (p.core_clock_hz.samples > 0) {
-      c.clock_hz = p.core_clock_hz.median;
-      c.clock_hz_min = p.core_clock_hz.min;
-      c.clock_hz_max = p.core_clock_hz.max;
-      c.clock_source = fmt::format("NVML SM clock, median of {} samples during the {:.1f} s sustained phase (kernel "
-                                   "back to back)", p.core_clock_hz.samples, p.wall_s);
-    }
-    if (run.failure) {
-      m.status = Status::failed;
-      m.reason = "sustained phase: " + *run.failure;
-      m.stats = {};
-    } else if (run.interrupted) {
-      c.notes.emplace_back("sustained", fmt::format("interrupted after {:.1f} s", run.wall_s));
-    }
-    m.sustained = std::move(p);
+    finish_sustained(m, std::move(p), run, runner.work(iterations), "SM clock", "NVML");
   }
 
   void measure_compute(Measurement& m, const ComputeKernelDesc& d, const RunPolicy& policy, RunContext& ctx) {

@@ -236,18 +236,6 @@ SensorSummary Nvml::Sampler::stop() {
   return s;
 }
 
-SensorTrace trace_of(std::vector<double> v) {
-  SensorTrace t;
-  if (v.empty()) return t;
-  std::sort(v.begin(), v.end());
-  t.samples = static_cast<int>(v.size());
-  t.min = v.front();
-  t.max = v.back();
-  const std::size_t n = v.size();
-  t.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-  return t;
-}
-
 namespace {
 // nvmlClocksEventReason* bits (nvml.h).
 constexpr std::uint64_t kIdle = 0x1, kAppClocks = 0x2, kSwPowerCap = 0x4, kHwSlowdown = 0x8, kSyncBoost = 0x10,

@@ -94,8 +94,6 @@ class Nvml {
 // not a throttle note; a cap that pulls the clock under 80% of the maximum is.
 inline constexpr double kPowerCapThrottleFraction = 0.80;
 
-// min, median and max of `samples` (empty: all zero).
-[[nodiscard]] SensorTrace trace_of(std::vector<double> samples);
 // Every reason bit set in `mask`, by name (GPU idle included; unknown bits as "reason bit 0x..").
 [[nodiscard]] std::vector<std::string> clock_event_reason_list(std::uint64_t mask);
 // The reasons that held the clock down: hardware slowdown, software/hardware thermal slowdown and hardware power

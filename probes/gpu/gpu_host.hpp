@@ -546,6 +546,34 @@ inline SustainRun run_sustained(SampleRunner& runner, std::uint64_t iterations, 
   return r;
 }
 
+// The end of a sustained phase, vendor-neutral: `p` holds the sensors (the backend's sampler); the launches, the
+// figure and the check after the phase are added, the phase's median clock becomes the measurement's clock (the
+// peak's basis: the clock measured with the kernel running), and a failed check fails the measurement.
+inline void finish_sustained(Measurement& m, SustainedPhase p, const SustainRun& run, double work_per_launch,
+                             const char* clock_name, const char* sensor_name) {
+  p.kernel_s = run.kernel_s;
+  p.wall_s = run.wall_s;
+  p.launches = run.launches;
+  p.value = run.kernel_s > 0 ? work_per_launch * static_cast<double>(run.launches) / run.kernel_s : 0;
+  p.verified_after = !run.failure;
+  auto& c = m.conditions;
+  if (p.core_clock_hz.samples > 0) {
+    c.clock_hz = p.core_clock_hz.median;
+    c.clock_hz_min = p.core_clock_hz.min;
+    c.clock_hz_max = p.core_clock_hz.max;
+    c.clock_source = fmt::format("{} {}, median of {} samples during the {:.1f} s sustained phase (kernel back to "
+                                 "back)", sensor_name, clock_name, p.core_clock_hz.samples, p.wall_s);
+  }
+  if (run.failure) {
+    m.status = Status::failed;
+    m.reason = "sustained phase: " + *run.failure;
+    m.stats = {};
+  } else if (run.interrupted) {
+    c.notes.emplace_back("sustained", fmt::format("interrupted after {:.1f} s", run.wall_s));
+  }
+  m.sustained = std::move(p);
+}
+
 // Array size of the memory kernels: each array ≥ 8× L2 and ≥ 1 GiB, within 80% of the free memory.
 inline std::size_t array_bytes(int arrays, std::uint64_t l2_bytes) {
   std::size_t want = std::max<std::size_t>(8 * l2_bytes, std::size_t{1} << 30);

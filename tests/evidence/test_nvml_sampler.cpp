@@ -65,13 +65,13 @@ TEST(NvmlSampler, AThermalSlowdownAndALowCappedClockAreThrottling) {
 
 // The summary rules alone (no library needed).
 TEST(NvmlSummary, TraceIsMinMedianMax) {
-  const auto t = probe::cuda::trace_of({3, 1, 2, 10});
+  const auto t = probe::trace_of({3, 1, 2, 10});
   EXPECT_EQ(t.samples, 4);
   EXPECT_EQ(t.min, 1);
   EXPECT_EQ(t.median, 2.5);
   EXPECT_EQ(t.max, 10);
-  EXPECT_EQ(probe::cuda::trace_of({}).samples, 0);
-  EXPECT_EQ(probe::cuda::trace_of({5, 7, 6}).median, 6);
+  EXPECT_EQ(probe::trace_of({}).samples, 0);
+  EXPECT_EQ(probe::trace_of({5, 7, 6}).median, 6);
 }
 
 TEST(NvmlSummary, OnlyReasonsThatHoldTheClockDownCount) {

@@ -1,5 +1,6 @@
 #pragma once
 // What one measurement is: a kernel's spec, every sample, the statistics and the conditions it ran under.
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -103,6 +104,18 @@ struct SensorTrace {
 
   friend bool operator==(const SensorTrace&, const SensorTrace&) = default;
 };
+// min, median and max of `samples` (empty: all zero). Shared by the NVML and ROCm SMI samplers.
+[[nodiscard]] inline SensorTrace trace_of(std::vector<double> samples) {
+  SensorTrace t;
+  if (samples.empty()) return t;
+  std::sort(samples.begin(), samples.end());
+  const std::size_t n = samples.size();
+  t.samples = static_cast<int>(n);
+  t.min = samples.front();
+  t.max = samples.back();
+  t.median = n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+  return t;
+}
 
 // The sustained phase (RunPolicy::sustain_s > 0): after sampling, the kernel runs back to back for that long with
 // the sensors sampled on their own thread, its result verified before (the sampling's check) and after. The figure
