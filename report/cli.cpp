@@ -155,7 +155,7 @@ int run_cli(int argc, char** argv) {
   app.add_option("--sustain", o.sustain,
                  "GPU kernels: after sampling, run each kernel back to back for SECONDS with the clocks, power, "
                  "temperature and clock event reasons sampled (NVML / ROCm SMI), verified before and after; the "
-                 "report gives the figure over that phase and uses its clock for the peak (default: 10 with "
+                 "report gives the figure over that phase against the peak at its own clock (default: 10 with "
                  "--thorough, else 0 = none)")
       ->type_name("SECONDS")
       ->check(CLI::Range(0.0, 3600.0));

@@ -160,7 +160,8 @@ SensorTrace trace_from(const Reader& r) {
 }
 json sustained_to_json(const SustainedPhase& p) {
   return {{"requested_s", p.requested_s}, {"kernel_s", p.kernel_s}, {"wall_s", p.wall_s}, {"launches", p.launches},
-          {"value", p.value}, {"verified_after", p.verified_after}, {"sensors", p.sensors},
+          {"value", p.value}, {"theoretical", p.theoretical ? json(*p.theoretical) : json(nullptr)},
+          {"verified_after", p.verified_after}, {"sensors", p.sensors},
           {"sample_rate_hz", p.sample_rate_hz}, {"core_clock_hz", trace_to_json(p.core_clock_hz)},
           {"memory_clock_hz", trace_to_json(p.memory_clock_hz)}, {"power_w", trace_to_json(p.power_w)},
           {"temperature_c", trace_to_json(p.temperature_c)}, {"clock_event_reasons", p.clock_event_reasons},
@@ -173,6 +174,7 @@ SustainedPhase sustained_from(const Reader& r) {
   p.wall_s = r.num("wall_s");
   p.launches = r.integer<std::uint64_t>("launches");
   p.value = r.num("value");
+  if (!r.at("theoretical").is_null()) p.theoretical = r.num("theoretical");
   p.verified_after = r.boolean("verified_after");
   p.sensors = r.str("sensors");
   p.sample_rate_hz = r.num("sample_rate_hz");

@@ -22,10 +22,9 @@ std::optional<Section> sustained_section(const DeviceReport& d) {
     if (!m.sustained) continue;
     const SustainedPhase& p = *m.sustained;
     if (sensors.empty()) sensors = p.sensors;
-    // % of the peak at the clock of this phase (the measurement's clock is this phase's median SM clock).
-    const std::string peak = m.theoretical && *m.theoretical > 0 && !m.above_theoretical
-                                 ? fmt::format("{:.1f}%", 100 * p.value / *m.theoretical)
-                                 : "—";
+    // % of the peak at this phase's own clock.
+    const std::string peak = p.theoretical && *p.theoretical > 0 ? fmt::format("{:.1f}%", 100 * p.value / *p.theoretical)
+                                                                 : "—";
     t.rows.push_back({m.spec.id, format_rate(p.value, m.spec.unit, m.spec.dtype), peak,
                       fmt::format("{:.1f} ({})", p.kernel_s, p.launches), p.verified_after ? "after: exact" : "FAILED",
                       ghz(p.core_clock_hz),
@@ -40,7 +39,7 @@ std::optional<Section> sustained_section(const DeviceReport& d) {
   Section s;
   s.title = "Sustained phase (kernel back to back; figure = work / device time of the launches)";
   s.paragraphs.push_back(fmt::format(
-      "sensors: {}; % peak at the median SM clock of the phase; 'throttled by' omits benign reasons (GPU idle, "
+      "sensors: {}; % peak against the peak at the phase's median core clock; 'throttled by' omits benign reasons (GPU idle, "
       "application clocks, a software power cap with the clock at >= 80% of its maximum)",
       sensors));
   s.tables.push_back(std::move(t));

@@ -5,6 +5,8 @@
 // rows 16·warp..), B from shared memory through a descriptor: K-major, no swizzle, core matrices 8 rows × 16 B,
 // LBO between K-adjacent ones, SBO between N-adjacent ones. kWgAcc independent accumulator tiles, alternating
 // B and -B (floating point) or B, B (integer), one more B product after the loop, element-wise sum stored.
+// Pipelined: one commit group per iteration and wait_group kWgGroupsInFlight - 1, kWgGroupsPerBlock warpgroups per
+// block (one block per SM); the op count per iteration does not depend on either.
 #include <cstdint>
 
 #include "cuda_kernels.hpp"

@@ -262,7 +262,7 @@ class CudaDevice final : public Device {
     } else {
       p.sensors = !m_nvml->available() ? m_nvml->why() : "NVML has no device at " + m_s.bus_id;
     }
-    finish_sustained(m, std::move(p), run, runner.work(iterations), "SM clock", "NVML");
+    finish_sustained(m, std::move(p), run, runner.work(iterations));
   }
 
   void measure_compute(Measurement& m, const ComputeKernelDesc& d, const RunPolicy& policy, RunContext& ctx) {
@@ -295,6 +295,7 @@ class CudaDevice final : public Device {
     } else {
       m.theoretical_basis = "not computed here: per-SM tensor and packed rates come from the chip database";
     }
+    sustained_peak(m, true);
   }
 
   void measure_memory(Measurement& m, const RunPolicy& policy, RunContext& ctx) {
@@ -313,6 +314,7 @@ class CudaDevice final : public Device {
         m.theoretical = theoretical_bw();
         m.theoretical_basis = fmt::format("2 transfers per clock × {:.0f} MHz memory clock × {} bits / 8 (CUDA attributes)",
                                           m_s.mem_clock_hz / 1e6, m_s.bus_width_bits);
+        sustained_peak(m, false);
         break;
       case MemoryPath::unknown: break;
     }

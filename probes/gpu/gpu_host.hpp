@@ -547,23 +547,16 @@ inline SustainRun run_sustained(SampleRunner& runner, std::uint64_t iterations, 
 }
 
 // The end of a sustained phase, vendor-neutral: `p` holds the sensors (the backend's sampler); the launches, the
-// figure and the check after the phase are added, the phase's median clock becomes the measurement's clock (the
-// peak's basis: the clock measured with the kernel running), and a failed check fails the measurement.
-inline void finish_sustained(Measurement& m, SustainedPhase p, const SustainRun& run, double work_per_launch,
-                             const char* clock_name, const char* sensor_name) {
+// figure and the check after the phase are added and a failed check fails the measurement. The measurement's clock
+// stays the sampling phase's: its median is held against the peak at that clock, the phase's figure against the
+// peak at the phase's clock (sustained_peak, once the backend has stated the theoretical).
+inline void finish_sustained(Measurement& m, SustainedPhase p, const SustainRun& run, double work_per_launch) {
   p.kernel_s = run.kernel_s;
   p.wall_s = run.wall_s;
   p.launches = run.launches;
   p.value = run.kernel_s > 0 ? work_per_launch * static_cast<double>(run.launches) / run.kernel_s : 0;
   p.verified_after = !run.failure;
   auto& c = m.conditions;
-  if (p.core_clock_hz.samples > 0) {
-    c.clock_hz = p.core_clock_hz.median;
-    c.clock_hz_min = p.core_clock_hz.min;
-    c.clock_hz_max = p.core_clock_hz.max;
-    c.clock_source = fmt::format("{} {}, median of {} samples during the {:.1f} s sustained phase (kernel back to "
-                                 "back)", sensor_name, clock_name, p.core_clock_hz.samples, p.wall_s);
-  }
   if (run.failure) {
     m.status = Status::failed;
     m.reason = "sustained phase: " + *run.failure;
@@ -572,6 +565,18 @@ inline void finish_sustained(Measurement& m, SustainedPhase p, const SustainRun&
     c.notes.emplace_back("sustained", fmt::format("interrupted after {:.1f} s", run.wall_s));
   }
   m.sustained = std::move(p);
+}
+
+// The sustained phase's peak once the backend has stated the measurement's theoretical: scaled to the phase's
+// median core clock where the peak is proportional to it (compute kernels), else the same peak (memory).
+inline void sustained_peak(Measurement& m, bool clock_proportional) {
+  if (!m.sustained || !m.theoretical) return;
+  SustainedPhase& p = *m.sustained;
+  if (!clock_proportional) {
+    p.theoretical = m.theoretical;
+  } else if (p.core_clock_hz.samples > 0 && m.conditions.clock_hz > 0) {
+    p.theoretical = *m.theoretical * p.core_clock_hz.median / m.conditions.clock_hz;
+  }
 }
 
 // Array size of the memory kernels: each array ≥ 8× L2 and ≥ 1 GiB, within 80% of the free memory.

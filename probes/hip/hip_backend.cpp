@@ -275,7 +275,7 @@ class HipDevice final : public Device {
     } else {
       p.sensors = !m_smi->available() ? m_smi->why() : "ROCm SMI has no device at " + m_s.bus_id;
     }
-    finish_sustained(m, std::move(p), run, runner.work(iterations), "sclk", "ROCm SMI");
+    finish_sustained(m, std::move(p), run, runner.work(iterations));
   }
 
   void measure_compute(Measurement& m, const ComputeKernelDesc& d, const RunPolicy& policy, RunContext& ctx) {
@@ -306,6 +306,7 @@ class HipDevice final : public Device {
     } else {
       m.theoretical_basis = "not computed here: MFMA and packed rates per CU come from the chip database";
     }
+    sustained_peak(m, true);
   }
 
   void measure_memory(Measurement& m, const RunPolicy& policy, RunContext& ctx) {
@@ -324,6 +325,7 @@ class HipDevice final : public Device {
           m.theoretical = theoretical_bw();
           m.theoretical_basis = fmt::format("2 transfers per clock × {:.0f} MHz memory clock × {} bits / 8 (HIP attributes)",
                                             m_s.mem_clock_hz / 1e6, m_s.bus_width_bits);
+          sustained_peak(m, false);
         } else {
           m.theoretical_basis = "not computed: HIP's memory clock attribute does not give HBM3's data rate (chip database)";
         }

@@ -7,6 +7,7 @@
 #  - cuda.sass_audit (+ _rejects_broken_kernels): the machine code's timed loops, where nvdisasm exists (else
 #    skipped: the toolkit on our machines has none);
 #  - cuda.no_driver_list: probe --list with the plugin present on a machine without a driver;
+#  - cuda.validate_dry_run: bench/gpu/validate.sh's one-call run stops at its "no driver" line with its files;
 #  - cuda.library.*: the cuBLASLt cross-check's host side; cuda.plugin_has_no_cublas_or_libcuda_dependency.
 find_package(GTest CONFIG REQUIRED)
 include(GoogleTest)

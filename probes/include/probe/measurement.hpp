@@ -119,13 +119,17 @@ struct SensorTrace {
 
 // The sustained phase (RunPolicy::sustain_s > 0): after sampling, the kernel runs back to back for that long with
 // the sensors sampled on their own thread, its result verified before (the sampling's check) and after. The figure
-// over the phase, the clock trace and the clock event reasons, typed: the printers word them.
+// over the phase, the clock trace and the clock event reasons, typed: the printers word them. The measurement's own
+// median, clock and theoretical stay the sampling phase's (each figure is held against the peak at its own clock).
 struct SustainedPhase {
   double requested_s = 0;      // --sustain
   double kernel_s = 0;         // device time of the launches (events), the figure's denominator
   double wall_s = 0;           // wall time of the phase (the launches' host round trips included)
   std::uint64_t launches = 0;  // kernel runs of `iterations` each (Conditions::iterations)
   double value = 0;            // work / kernel_s, in the spec's unit
+  // The peak at this phase's own clock (the measurement's theoretical scaled by the phase's median core clock over
+  // the sampling's clock where that peak is clock-proportional; memory: the same peak), for its % of peak.
+  std::optional<double> theoretical;
   bool verified_after = false; // the result after the last launch matched the reference
   std::string sensors;         // "NVML every 20 ms" or why there are no traces
   double sample_rate_hz = 0;   // sensor samples per second of wall time achieved
