@@ -23,7 +23,7 @@ find_program(PROBE_NVDISASM nvdisasm HINTS ${_cuda_bin})
 
 add_executable(test_cuda_reference ${_t}/test_reference.cpp ${_p}/reference.cpp)
 target_include_directories(test_cuda_reference PRIVATE ${_p} ${_k} ${PROJECT_SOURCE_DIR}/probes/gpu)
-target_link_libraries(test_cuda_reference PRIVATE GTest::gtest_main fmt::fmt probe_warnings)
+target_link_libraries(test_cuda_reference PRIVATE GTest::gtest_main fmt::fmt probe_contract probe_core probe_warnings)
 gtest_discover_tests(test_cuda_reference TEST_PREFIX "cuda.reference." DISCOVERY_TIMEOUT 60)
 
 # PTX of each kernel file for each real target, from the same sources and flags as the fatbin, then ptxas on it
