@@ -159,9 +159,16 @@ int run_cli(int argc, char** argv) {
       ->type_name("FILE");
   app.add_option("--kernel-timeout", o.kernel_timeout,
                  "Watchdog: stop a plugin (GPU) kernel after SECONDS of wall time and fail it (default: 60 s + 20x "
-                 "the budget's time per kernel: 65 s quick, 92 s default, 230 s thorough)")
+                 "the budget's time per kernel + 2x the sustained phase: 65 s quick, 92 s default, 250 s thorough)")
       ->type_name("SECONDS")
       ->check(CLI::Range(0.001, 1e6));
+  app.add_option("--sustain", o.sustain,
+                 "GPU kernels: after sampling, run each kernel back to back for SECONDS with the clocks, power, "
+                 "temperature and clock event reasons sampled (NVML / ROCm SMI), verified before and after; the "
+                 "report gives the figure over that phase against the peak at its own clock (default: 10 with "
+                 "--thorough, else 0 = none)")
+      ->type_name("SECONDS")
+      ->check(CLI::Range(0.0, 3600.0));
   app.add_flag("--no-progress", o.no_progress, "No progress line on stderr (it is shown only on a terminal anyway)");
   list->excludes(quick)->excludes(thorough);
   app.add_option("--ruleset", o.rulesets,

@@ -9,6 +9,7 @@
 
 #include "json_io.hpp"
 #include "printer.hpp"
+#include "sustained_section.hpp"
 #include "regions.hpp"
 
 namespace probe::report {
@@ -628,6 +629,7 @@ class HtmlPrinter final : public Printer {
     }
     compute_section(out, d, da ? &da->metrics : nullptr);
     if (d) memory_section(out, *d, da ? &da->metrics : nullptr);
+    if (const auto s = d ? sustained_section(*d) : std::nullopt) sections(out, std::span(&*s, 1));
     if (da) {
       out += "<h3>Verdicts</h3>";
       verdict_tables(out, da->verdicts);

@@ -182,6 +182,50 @@ std::vector<int> ints_from(const Reader& r, std::string_view field) {
   return out;
 }
 
+std::vector<std::string> strings_from(const Reader& r, std::string_view field) {
+  std::vector<std::string> out;
+  r.each(field, [&](const Reader& e) {
+    if (!e.raw().is_string()) r.fail(field, "expected strings");
+    out.push_back(e.raw().get<std::string>());
+  });
+  return out;
+}
+
+json trace_to_json(const SensorTrace& t) {
+  return {{"samples", t.samples}, {"min", t.min}, {"median", t.median}, {"max", t.max}};
+}
+SensorTrace trace_from(const Reader& r) {
+  return SensorTrace{r.integer<int>("samples"), r.num("min"), r.num("median"), r.num("max")};
+}
+json sustained_to_json(const SustainedPhase& p) {
+  return {{"requested_s", p.requested_s}, {"kernel_s", p.kernel_s}, {"wall_s", p.wall_s}, {"launches", p.launches},
+          {"value", p.value}, {"theoretical", p.theoretical ? json(*p.theoretical) : json(nullptr)},
+          {"verified_after", p.verified_after}, {"sensors", p.sensors},
+          {"sample_rate_hz", p.sample_rate_hz}, {"core_clock_hz", trace_to_json(p.core_clock_hz)},
+          {"memory_clock_hz", trace_to_json(p.memory_clock_hz)}, {"power_w", trace_to_json(p.power_w)},
+          {"temperature_c", trace_to_json(p.temperature_c)}, {"clock_event_reasons", p.clock_event_reasons},
+          {"throttled_by", p.throttled_by}};
+}
+SustainedPhase sustained_from(const Reader& r) {
+  SustainedPhase p;
+  p.requested_s = r.num("requested_s");
+  p.kernel_s = r.num("kernel_s");
+  p.wall_s = r.num("wall_s");
+  p.launches = r.integer<std::uint64_t>("launches");
+  p.value = r.num("value");
+  if (!r.at("theoretical").is_null()) p.theoretical = r.num("theoretical");
+  p.verified_after = r.boolean("verified_after");
+  p.sensors = r.str("sensors");
+  p.sample_rate_hz = r.num("sample_rate_hz");
+  p.core_clock_hz = trace_from(r.obj("core_clock_hz"));
+  p.memory_clock_hz = trace_from(r.obj("memory_clock_hz"));
+  p.power_w = trace_from(r.obj("power_w"));
+  p.temperature_c = trace_from(r.obj("temperature_c"));
+  p.clock_event_reasons = strings_from(r, "clock_event_reasons");
+  p.throttled_by = strings_from(r, "throttled_by");
+  return p;
+}
+
 Inventory inventory_from(const Reader& r) {
   Inventory inv;
   inv.hostname = r.str("hostname");
@@ -285,6 +329,7 @@ json measurement_to_json(const Measurement& m) {
   } else {
     j["above_theoretical"] = nullptr;
   }
+  if (m.sustained) j["sustained"] = sustained_to_json(*m.sustained);
   if (m.device_aborted) j["device_aborted"] = true;
   return j;
 }
@@ -338,6 +383,7 @@ Measurement measurement_from(const Reader& r, std::string_view device_kind) {
     const Reader a = r.obj("above_theoretical");
     m.above_theoretical = AboveTheoretical{a.num("ratio"), a.num("tolerance"), a.num("rel_spread"), a.str("message")};
   }
+  if (r.has("sustained") && !r.at("sustained").is_null()) m.sustained = sustained_from(r.obj("sustained"));
   if (r.has("device_aborted")) m.device_aborted = r.boolean("device_aborted");
   return m;
 }

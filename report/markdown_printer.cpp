@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "printer.hpp"
+#include "sustained_section.hpp"
 #include "regions.hpp"
 
 namespace probe::report {
@@ -284,6 +285,7 @@ class MarkdownPrinter final : public Printer {
       positions(out, da->metrics, *a);
     }
     if (d) measurements(out, *d, da ? &da->metrics : nullptr);
+    if (const auto s = d ? sustained_section(*d) : std::nullopt) sections(out, std::span(&*s, 1));
     if (da) {
       out += "### Verdicts\n\n";
       verdicts(out, da->verdicts);

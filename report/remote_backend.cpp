@@ -150,7 +150,7 @@ void RemoteBackend::read_enumeration(std::string& why, bool first) {
   }
 }
 
-void RemoteBackend::measure(const std::vector<Job>& jobs, Budget budget, const Events& events) {
+void RemoteBackend::measure(const std::vector<Job>& jobs, Budget budget, double sustain_s, const Events& events) {
   struct Pending {
     std::size_t device;
     std::deque<std::size_t> kernels;
@@ -181,7 +181,7 @@ void RemoteBackend::measure(const std::vector<Job>& jobs, Budget budget, const E
         return;
       }
     }
-    json command{{"budget", to_string(budget)}, {"measure", json::array()}};
+    json command{{"budget", to_string(budget)}, {"sustain_s", sustain_s}, {"measure", json::array()}};
     for (const auto& p : pending) {
       json ids = json::array();
       for (const std::size_t k : p.kernels) ids.push_back(m_devices[p.device].kernels[k].id);

@@ -62,7 +62,7 @@ class RemoteBackend {
   };
   // Measures the jobs in order, every kernel getting a result, unless settings.stop() turns true: then the worker
   // is killed and the call returns, the kernels without a result not reached.
-  void measure(const std::vector<Job>& jobs, Budget budget, const Events& events);
+  void measure(const std::vector<Job>& jobs, Budget budget, double sustain_s, const Events& events);
 
   // The attestation of each device (indexes into devices()) for `nonce`, from a worker; a worker that fails gives
   // each device an unavailable attestation saying why. Never throws for the worker's faults.

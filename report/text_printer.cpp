@@ -7,6 +7,7 @@
 
 #include "json_io.hpp"
 #include "printer.hpp"
+#include "sustained_section.hpp"
 
 namespace probe::report {
 namespace {
@@ -270,6 +271,7 @@ class TextPrinter final : public Printer {
       identification_lines(out, d);
       compute_table(out, d);
       memory_table(out, d);
+      if (const auto s = sustained_section(d)) out += render_sections_text(std::span(&*s, 1));
       control_section(out, d, a);
     }
     if (a && !a->node().empty()) {

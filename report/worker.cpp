@@ -116,7 +116,8 @@ int serve_backend(Channel& ch, const std::filesystem::path& file) {
   }
   const auto budget = budget_from_string(command.at("budget").get<std::string>());
   if (!budget) throw InputError(fmt::format("unknown budget in the command: {}", *line));
-  const RunPolicy policy = RunPolicy::for_budget(*budget);
+  RunPolicy policy = RunPolicy::for_budget(*budget);
+  if (command.contains("sustain_s")) policy.sustain_s = command.at("sustain_s").get<double>();
   for (const auto& job : command.at("measure")) {
     const std::string id = job.at("device").get<std::string>();
     Device* device = nullptr;

@@ -11,7 +11,7 @@
 //                    progress {text}               what the kernel is doing, for the progress line
 //                    measurement {device, measurement}   a result (the report's own measurement JSON)
 //                    done
-//   parent → worker  {"budget": "quick", "measure": [{"device": "cuda0", "kernels": ["fma.fp32", …]}, …]}
+//   parent → worker  {"budget": "quick", "sustain_s": 0, "measure": [{"device": "cuda0", "kernels": ["fma.fp32", …]}, …]}
 //                    or {"attest": ["cuda0", …], "nonce": HEX}   (probe --sign, after measuring)
 //                    (or the channel closes: nothing to measure, exit)
 //   worker → parent  attestation {device, attestation}   one per device asked, then done

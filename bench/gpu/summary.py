@@ -126,6 +126,38 @@ def device_summary(dev):
     if clocks:
         out.append(f"  clock during the measurements: {min(clocks) / 1e6:.0f}–{max(clocks) / 1e6:.0f} MHz (means per kernel)")
 
+    # The sustained phase (probe --sustain / --thorough): the figure over it, the clock trace, the throttle reasons.
+    # "% peak": against the backend's peak at the phase's clock (FMA, memory); "% derived@clk": against the chip
+    # database's derived rate for the data type rescaled from its clock to the phase's median SM clock (the tensor
+    # kernels' peak at the clock measured during the kernel).
+    derived = bases.get("derived") or {}
+    dclock = (derived.get("clock_mhz") or 0) * 1e6
+    drates = {r.get("type"): r.get("tops") for r in derived.get("rates") or []} if derived.get("available") else {}
+    rows = []
+    for m in dev.get("measurements", []):
+        p = m.get("sustained")
+        if not p:
+            continue
+        k = m.get("kernel") or m.get("spec") or {}
+        unit = "B/s" if k.get("unit") in ("B/s", "bytes/s", "bytes_per_s") else "OP/s"
+        c, mc, pw = p.get("core_clock_hz") or {}, p.get("memory_clock_hz") or {}, p.get("power_w") or {}
+        clk = (f"{c['min'] / 1e6:.0f}/{c['median'] / 1e6:.0f}/{c['max'] / 1e6:.0f}" if c.get("samples") else "")
+        dtype = str(k.get("dtype", ""))
+        dtype = "fp8" if dtype.startswith("fp8") else dtype
+        at_clk = (drates[dtype] * 1e12 * c["median"] / dclock if (dtype in drates and drates[dtype] and dclock
+                                                                  and c.get("samples") and unit == "OP/s") else None)
+        rows.append([k.get("id", "?"), si(p.get("value"), unit), pct(p.get("value"), p.get("theoretical")),
+                     pct(p.get("value"), at_clk),
+                     f"{p.get('kernel_s', 0):.1f}", "yes" if p.get("verified_after") else "NO", clk,
+                     f"{mc['median'] / 1e6:.0f}" if mc.get("samples") else "",
+                     f"{pw['median']:.0f}/{pw['max']:.0f}" if pw.get("samples") else "",
+                     ", ".join(p.get("throttled_by") or []) or "no", ", ".join(p.get("clock_event_reasons") or [])])
+    if rows:
+        out.append("")
+        out.append(table(rows, ["sustained", "value", "% peak", "% derived@clk", "s", "verified", "SM MHz min/med/max",
+                                "mem MHz",
+                                "power W med/max", "throttled by", "clock events"]))
+
     verdicts = control.get("verdicts") or []
     if verdicts:
         out.append("")

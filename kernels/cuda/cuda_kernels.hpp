@@ -33,7 +33,11 @@ inline constexpr int kWgN = 128;
 inline constexpr int kWgAcc = 2;
 inline constexpr int kWgSteps = 8;  // even
 inline constexpr int kWgInstrPerIter = kWgAcc * kWgSteps;
-inline constexpr int kWgGroupsPerBlock = 2;
+// Warpgroups per block (one block per SM): each SM sub-partition's tensor core gets wgmma from this many warps.
+inline constexpr int kWgGroupsPerBlock = 3;
+// Commit groups a warpgroup keeps in flight in the timed loop (wait_group kWgGroupsInFlight - 1 after each
+// iteration's commit): >= 2, or the tensor pipe drains at every iteration.
+inline constexpr int kWgGroupsInFlight = 2;
 // Shared-memory layout of one B tile (N rows of 32 bytes of K): core matrices of 8 rows x 16 bytes;
 // LBO = byte distance between K-adjacent core matrices, SBO = between N-adjacent ones.
 inline constexpr int kWgLbo = 128;
@@ -174,5 +178,8 @@ inline constexpr int kMemThreadsPerBlock = 256;
 // read(a, n, partial): partial[thread] = wrapping 32-bit sum of the words it read.
 // write(c, n, value): every word = value.  copy(a, c, n): c = a.  triad(b, c, a, n, s): a = b + s·c (fp32 lanes).
 const void* memory_kernel_function(MemKernel k);
+// Device-side set-up and check of the arrays (gpu_memory_kernels.inc): probe_mem_fill and probe_mem_check.
+const void* memory_fill_function();
+const void* memory_check_function();
 
 }  // namespace probe_cuda

@@ -14,4 +14,6 @@ const void* memory_kernel_function(MemKernel k) {
   }
   return nullptr;
 }
+const void* memory_fill_function() { return reinterpret_cast<const void*>(&probe_mem_fill); }
+const void* memory_check_function() { return reinterpret_cast<const void*>(&probe_mem_check); }
 }  // namespace probe_cuda

@@ -5,6 +5,8 @@
 // rows 16·warp..), B from shared memory through a descriptor: K-major, no swizzle, core matrices 8 rows × 16 B,
 // LBO between K-adjacent ones, SBO between N-adjacent ones. kWgAcc independent accumulator tiles, alternating
 // B and -B (floating point) or B, B (integer), one more B product after the loop, element-wise sum stored.
+// Pipelined: one commit group per iteration and wait_group kWgGroupsInFlight - 1, kWgGroupsPerBlock warpgroups per
+// block (one block per SM); the op count per iteration does not depend on either.
 #include <cstdint>
 
 #include "cuda_kernels.hpp"
@@ -12,6 +14,7 @@
 namespace {
 
 using probe_cuda::kWgAcc;
+using probe_cuda::kWgGroupsInFlight;
 using probe_cuda::kWgGroupsPerBlock;
 using probe_cuda::kWgLbo;
 using probe_cuda::kWgN;
@@ -102,6 +105,10 @@ __device__ __forceinline__ void wgmma_body(const void* in_raw, void* out_raw, un
       acc[t][r] = c_in[t * 64 * kWgN + row * kWgN + col];
     }
   }
+  // One commit group per iteration; the wait is for the group before it (kWgGroupsInFlight - 1 stay pending),
+  // so the next iteration's wgmma are queued while the tensor cores still work on this one and the pipe never
+  // drains. Legal because nothing but wgmma touches the accumulators inside the loop (the hardware orders wgmma
+  // on the same accumulator); they are read only after the wait_group 0 below.
 #pragma unroll 1
   for (unsigned long long i = 0; i < iterations; ++i) {
     asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
@@ -111,8 +118,9 @@ __device__ __forceinline__ void wgmma_body(const void* in_raw, void* out_raw, un
       for (int t = 0; t < kWgAcc; ++t) Op(acc[t], a, (s & 1) ? desc_bn : desc_b);
     }
     asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
-    asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+    asm volatile("wgmma.wait_group.sync.aligned %0;" ::"n"(kWgGroupsInFlight - 1) : "memory");
   }
+  asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
   asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
 #pragma unroll
   for (int t = 0; t < kWgAcc; ++t) Op(acc[t], a, desc_b);

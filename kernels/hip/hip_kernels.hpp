@@ -148,5 +148,8 @@ inline constexpr int kMemCountedBytes[] = {16, 16, 32, 48};  // BabelStream: eac
 inline constexpr int kMemArrays[] = {1, 1, 2, 3};
 inline constexpr int kMemThreadsPerBlock = 256;
 const void* memory_kernel_function(MemKernel k);
+// Device-side set-up and check of the arrays (gpu_memory_kernels.inc): probe_mem_fill and probe_mem_check.
+const void* memory_fill_function();
+const void* memory_check_function();
 
 }  // namespace probe_hip

@@ -17,6 +17,7 @@
 #include "gpu_host.hpp"
 #include "cublaslt.hpp"
 #include "cuda_kernels.hpp"
+#include "fma_lanes.hpp"
 #include "nvml.hpp"
 #include "probe/device.hpp"
 #include "probe/engine.hpp"
@@ -93,18 +94,6 @@ std::vector<KernelSpec> all_specs() {
   for (const auto& d : library_kernels()) v.push_back(library_spec(d));
   append_memory_specs(v);
   return v;
-}
-
-// Vector FP32/FP64 lanes per SM by compute capability (CUDA C++ Programming Guide, arithmetic instruction
-// throughput table): the only theoretical compute peaks stated here; tensor rates come from the chip database.
-std::optional<int> fma_lanes_per_sm(int cc, std::string_view dtype) {
-  const bool fp64 = dtype == "fp64";
-  switch (cc) {
-    case 80: return fp64 ? 32 : 64;
-    case 90: case 100: case 103: return fp64 ? 64 : 128;
-    case 86: case 87: case 89: case 120: case 121: return fp64 ? 2 : 128;
-    default: return std::nullopt;
-  }
 }
 
 struct StaticInfo {
@@ -248,6 +237,34 @@ class CudaDevice final : public Device {
     return o;
   }
 
+  // The sustained phase (policy.sustain_s > 0) of an ok measurement: the kernel back to back at the sampling's
+  // calibrated length, NVML sampled every kSustainPeriodMs (>= 10 Hz), verified after (the sampling verified
+  // before). The clock measured here, with the kernel running and no gaps, becomes the measurement's clock (the
+  // peak's basis); the sampling phase's clock averages over its copies and checks.
+  static constexpr int kSustainPeriodMs = 20;
+  void sustain(Measurement& m, SampleRunner& runner, const RunPolicy& policy, RunContext& ctx) {
+    if (policy.sustain_s <= 0 || !m.ok() || m.conditions.iterations == 0) return;
+    ctx.progress(fmt::format("{} {} sustained {:g} s", m_info.id, m.spec.id, policy.sustain_s));
+    SustainedPhase p;
+    p.requested_s = policy.sustain_s;
+    std::optional<Nvml::Sampler> sampler;
+    if (m_s.nvml_dev) sampler.emplace(*m_nvml, m_s.nvml_dev, kSustainPeriodMs);
+    const std::uint64_t iterations = m.conditions.iterations;
+    const SustainRun run = run_sustained(runner, iterations, policy.sustain_s, ctx.stop_requested);
+    const double max_clock = m_s.nvml.max_sm_clock_hz.value_or(m_s.sm_clock_hz);
+    if (sampler) {
+      const SensorSummary s = sampler->stop();
+      if (s.samples > 0) {
+        record_sustained_sensors(p, s, kSustainPeriodMs, max_clock);
+      } else {
+        p.sensors = "NVML returned no samples";
+      }
+    } else {
+      p.sensors = !m_nvml->available() ? m_nvml->why() : "NVML has no device at " + m_s.bus_id;
+    }
+    finish_sustained(m, std::move(p), run, runner.work(iterations));
+  }
+
   void measure_compute(Measurement& m, const ComputeKernelDesc& d, const RunPolicy& policy, RunContext& ctx) {
     const std::string cc = std::to_string(m_s.cc);
     if (!listed(d.runs_on, cc)) {
@@ -260,7 +277,7 @@ class CudaDevice final : public Device {
     m.conditions.notes.emplace_back("counting", fmt::format("{}; {} instructions per loop iteration per {}", d.counting,
                                                             d.instr_per_iter,
                                                             d.threads_per_unit == 1 ? "thread" : d.threads_per_unit == 32 ? "warp" : "warpgroup"));
-    m.conditions.notes.emplace_back("verification", "exact: integer-valued inputs with random signs and mantissa bits (fixed exponent per operand), host reference for every unit");
+    m.conditions.notes.emplace_back("verification", verification_note(d));
     if (m_s.cc >= 100 && d.family != Family::vector) {
       m.conditions.notes.emplace_back("lower_bound", "Blackwell: measured with mma.sync, not tcgen05; the tensor figure "
                                                      "is a lower bound of the chip's tensor throughput");
@@ -270,6 +287,7 @@ class CudaDevice final : public Device {
     m.conditions.notes.emplace_back("launch", runner.launch_text());
     const SamplingOutcome o = sample(m, runner, policy);
     m.conditions.work_per_sample = runner.work(o.iterations);
+    sustain(m, runner, policy, ctx);
     if (auto lanes = fma_lanes_per_sm(m_s.cc, d.dtype); lanes && (m.spec.id == "fma.fp32" || m.spec.id == "fma.fp64")) {
       m.theoretical = m_s.sms * *lanes * 2.0 * m.conditions.clock_hz;
       m.theoretical_basis = fmt::format("{} SMs × {} lanes × 2 FLOP × {:.0f} MHz ({})", m_s.sms, *lanes,
@@ -277,11 +295,17 @@ class CudaDevice final : public Device {
     } else {
       m.theoretical_basis = "not computed here: per-SM tensor and packed rates come from the chip database";
     }
+    sustained_peak(m, true);
   }
 
   void measure_memory(Measurement& m, const RunPolicy& policy, RunContext& ctx) {
     ctx.progress(fmt::format("{} {}", m_info.id, m.spec.id));
-    const auto sampler = [&](Measurement& mm, SampleRunner& r) { return sample(mm, r, policy); };
+    // Device-memory kernels get the sustained phase too (HBM under load for as long); transfers do not.
+    const auto sampler = [&](Measurement& mm, SampleRunner& r) {
+      SamplingOutcome o = sample(mm, r, policy);
+      if (mm.spec.id.starts_with("mem.")) sustain(mm, r, policy, ctx);
+      return o;
+    };
     switch (measure_memory_kernel(m, m_s.l2_bytes, m_s.sms, "cuda", sampler)) {
       case MemoryPath::transfer:
         m.theoretical_basis = "not computed: the PCIe/NVLink-C2C link is not known to the CUDA runtime";
@@ -290,6 +314,7 @@ class CudaDevice final : public Device {
         m.theoretical = theoretical_bw();
         m.theoretical_basis = fmt::format("2 transfers per clock × {:.0f} MHz memory clock × {} bits / 8 (CUDA attributes)",
                                           m_s.mem_clock_hz / 1e6, m_s.bus_width_bits);
+        sustained_peak(m, false);
         break;
       case MemoryPath::unknown: break;
     }

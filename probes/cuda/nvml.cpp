@@ -202,6 +202,7 @@ void Nvml::Sampler::sample() {
   const NvmlApi& api = *m_nvml.m_api;
   unsigned v = 0;
   if (api.clock && api.clock(m_dev, kClockSm, &v) == 0) m_clock.push_back(v * 1e6);
+  if (api.clock && api.clock(m_dev, kClockMem, &v) == 0) m_mem_clock.push_back(v * 1e6);
   if (api.power_usage && api.power_usage(m_dev, &v) == 0) m_power.push_back(v / 1000.0);
   if (api.temperature && api.temperature(m_dev, kTemperatureGpu, &v) == 0) m_temp.push_back(v);
   unsigned long long r = 0;
@@ -227,7 +228,66 @@ SensorSummary Nvml::Sampler::stop() {
   }
   if (!m_temp.empty()) s.temperature_c_max = *std::max_element(m_temp.begin(), m_temp.end());
   s.throttle_reasons = m_reasons;
+  s.sm_clock_hz = m_clock;
+  s.mem_clock_hz = m_mem_clock;
+  s.power_w = m_power;
+  s.temperature_c = m_temp;
+  s.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
   return s;
+}
+
+namespace {
+// nvmlClocksEventReason* bits (nvml.h).
+constexpr std::uint64_t kIdle = 0x1, kAppClocks = 0x2, kSwPowerCap = 0x4, kHwSlowdown = 0x8, kSyncBoost = 0x10,
+                        kSwThermal = 0x20, kHwThermal = 0x40, kHwPowerBrake = 0x80, kDisplayClock = 0x100;
+constexpr std::pair<std::uint64_t, const char*> kReasonNames[] = {
+    {kIdle, "GPU idle"},
+    {kAppClocks, "application clocks setting"},
+    {kSwPowerCap, "software power cap"},
+    {kHwSlowdown, "hardware slowdown"},
+    {kSyncBoost, "sync boost"},
+    {kSwThermal, "software thermal slowdown"},
+    {kHwThermal, "hardware thermal slowdown"},
+    {kHwPowerBrake, "hardware power brake"},
+    {kDisplayClock, "display clock setting"}};
+const char* reason_name(std::uint64_t bit) {
+  for (const auto& [b, name] : kReasonNames) {
+    if (b == bit) return name;
+  }
+  return "";
+}
+}  // namespace
+
+std::vector<std::string> clock_event_reason_list(std::uint64_t mask) {
+  std::vector<std::string> out;
+  std::uint64_t known = 0;
+  for (const auto& [bit, name] : kReasonNames) {
+    known |= bit;
+    if (mask & bit) out.emplace_back(name);
+  }
+  if (mask & ~known) out.push_back(fmt::format("reason bits 0x{:x}", mask & ~known));
+  return out;
+}
+
+std::vector<std::string> throttling_reasons(std::uint64_t mask, double sm_clock_median_hz, double max_sm_clock_hz) {
+  std::vector<std::string> out;
+  for (const std::uint64_t bit : {kHwSlowdown, kSwThermal, kHwThermal, kHwPowerBrake}) {
+    if (mask & bit) out.emplace_back(reason_name(bit));
+  }
+  const bool clock_low = max_sm_clock_hz <= 0 || sm_clock_median_hz < kPowerCapThrottleFraction * max_sm_clock_hz;
+  if ((mask & kSwPowerCap) && clock_low) out.emplace_back(reason_name(kSwPowerCap));
+  return out;
+}
+
+void record_sustained_sensors(SustainedPhase& p, const SensorSummary& s, int period_ms, double max_sm_clock_hz) {
+  p.sensors = fmt::format("NVML every {} ms on a sampler thread", period_ms);
+  p.sample_rate_hz = s.wall_s > 0 ? s.samples / s.wall_s : 0;
+  p.core_clock_hz = trace_of(s.sm_clock_hz);
+  p.memory_clock_hz = trace_of(s.mem_clock_hz);
+  p.power_w = trace_of(s.power_w);
+  p.temperature_c = trace_of(s.temperature_c);
+  p.clock_event_reasons = clock_event_reason_list(s.throttle_reasons);
+  p.throttled_by = throttling_reasons(s.throttle_reasons, p.core_clock_hz.median, max_sm_clock_hz);
 }
 
 std::string throttle_reason_names(std::uint64_t mask) {

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -24,6 +25,7 @@
 #include "probe/engine.hpp"
 #include "probe/version.hpp"
 #include "reference.hpp"
+#include "sustain.hpp"
 
 namespace probe::PROBE_GPU_NS::gpu {
 
@@ -187,60 +189,111 @@ class ComputeRunner final : public SampleRunner {
   EventTimer m_timer;
 };
 
-// Arrays of the memory kernels: filled from a deterministic hash (so that verification streams through them in
-// chunks instead of keeping a host copy), moved in 64 MiB pinned chunks.
+// Arrays of the memory kernels: filled and checked on the device from a formula of the index (kernels/common/
+// gpu_hash.hpp: a hash, random-looking and non-degenerate), the same source as the host reference, which
+// spot-checks words the device wrote (a device check that passed everything would otherwise go unnoticed).
 inline constexpr std::size_t kChunk = std::size_t{64} << 20;
 inline constexpr std::uint64_t kMemSeed = 0x3c6ef372fe94f82bull;
+inline constexpr int kSpotWords = 64;
+using Content = probe_gpu_hash::Content;
 
-inline void fill_array(void* dev, std::size_t bytes, int which, bool triad, PinnedBuffer& staging) {
-  auto* w = static_cast<std::uint32_t*>(staging.p);
-  for (std::size_t off = 0; off < bytes; off += kChunk) {
-    const std::size_t n = std::min(kChunk, bytes - off);
-    for (std::size_t i = 0; i < n / 4; ++i) {
-      const std::size_t g = off / 4 + i;
-      w[i] = triad ? std::bit_cast<std::uint32_t>(triad_value(kMemSeed, which, g)) : memory_word(kMemSeed, which, g);
-    }
-    PROBE_GPU_CHECK(gpuMemcpy(static_cast<char*>(dev) + off, w, n, gpuMemcpyHostToDevice));
-  }
+// Launches a grid-stride set-up kernel on the legacy stream and waits for it (not timed).
+inline void run_setup_kernel(const void* fn, void** args) {
+  PROBE_GPU_CHECK(gpuLaunchKernel(fn, dim3(4096), dim3(256), args, 0, nullptr));
+  PROBE_GPU_CHECK(gpuGetLastError());
+  PROBE_GPU_CHECK(gpuDeviceSynchronize());
 }
 
-// Compares a device array with want(i) for every 32-bit word; the first mismatch, if any.
-template <class F>
-std::optional<std::string> compare_array(const void* dev, std::size_t bytes, PinnedBuffer& staging, F want,
-                                         const char* name) {
-  auto* w = static_cast<const std::uint32_t*>(staging.p);
-  for (std::size_t off = 0; off < bytes; off += kChunk) {
-    const std::size_t n = std::min(kChunk, bytes - off);
-    PROBE_GPU_CHECK(gpuMemcpy(staging.p, static_cast<const char*>(dev) + off, n, gpuMemcpyDeviceToHost));
-    for (std::size_t i = 0; i < n / 4; ++i) {
-      const std::size_t g = off / 4 + i;
-      const std::uint32_t e = want(g);
-      if (w[i] != e) return fmt::format("{}[word {}] = 0x{:08x}, expected 0x{:08x}", name, g, w[i], e);
+inline void fill_array(void* dev, std::size_t bytes, Content kind, int which, std::uint32_t value = 0) {
+  std::size_t words = bytes / 4;
+  int k = static_cast<int>(kind);
+  unsigned long long seed = kMemSeed;
+  float s = kTriadScalar;
+  void* args[] = {&dev, &words, &k, &seed, &which, &value, &s};
+  run_setup_kernel(PROBE_GPU_KERNEL_NS::memory_fill_function(), args);
+}
+
+// The host reference of word i of an array of `kind` (what the device formula must agree with).
+inline std::uint32_t host_word(Content kind, int which, std::uint32_t value, std::size_t i) {
+  switch (kind) {
+    case Content::constant: return value;
+    case Content::word: return memory_word(kMemSeed, which, i);
+    case Content::triad_input: return std::bit_cast<std::uint32_t>(triad_value(kMemSeed, which, i));
+    case Content::triad_output:
+      return std::bit_cast<std::uint32_t>(triad_value(kMemSeed, 0, i) + kTriadScalar * triad_value(kMemSeed, 1, i));
+  }
+  return 0;
+}
+
+inline std::uint32_t device_word(const void* dev, std::size_t i) {
+  std::uint32_t w = 0;
+  PROBE_GPU_CHECK(gpuMemcpy(&w, static_cast<const std::uint32_t*>(dev) + i, 4, gpuMemcpyDeviceToHost));
+  return w;
+}
+
+struct ArrayCheck {
+  std::optional<std::string> problem;  // the first mismatch, if any
+  std::uint32_t expected_sum = 0;      // wrapping 32-bit sum of the expected words
+};
+
+// Compares every word of a device array with its formula on the device, then kSpotWords words (the ends and
+// spread indices) with the host reference.
+inline ArrayCheck check_array(const void* dev, std::size_t bytes, Content kind, int which, std::uint32_t value,
+                              const char* name) {
+  ArrayCheck out;
+  std::size_t words = bytes / 4;
+  DeviceBuffer result(3 * sizeof(unsigned long long));
+  const unsigned long long init[3] = {0, ~0ull, 0};
+  PROBE_GPU_CHECK(gpuMemcpy(result.p, init, sizeof init, gpuMemcpyHostToDevice));
+  int k = static_cast<int>(kind);
+  unsigned long long seed = kMemSeed;
+  float s = kTriadScalar;
+  void* res = result.p;
+  void* src = const_cast<void*>(dev);  // the kernel takes const uint32_t*; launch arguments are void*
+  void* args[] = {&src, &words, &k, &seed, &which, &value, &s, &res};
+  run_setup_kernel(PROBE_GPU_KERNEL_NS::memory_check_function(), args);
+  unsigned long long got[3] = {};
+  PROBE_GPU_CHECK(gpuMemcpy(got, result.p, sizeof got, gpuMemcpyDeviceToHost));
+  out.expected_sum = static_cast<std::uint32_t>(got[2]);
+  if (got[0] != 0) {
+    const std::size_t i = got[1];
+    out.problem = fmt::format("{} of {} words differ (device check); first: {}[word {}] = 0x{:08x}, expected 0x{:08x}",
+                              got[0], words, name, i, device_word(dev, i), host_word(kind, which, value, i));
+    return out;
+  }
+  for (int j = 0; j < kSpotWords && words > 0; ++j) {
+    const std::size_t i = j == 0 ? 0 : j == 1 ? words - 1 : (static_cast<std::size_t>(j) * 2654435761u) % words;
+    const std::uint32_t w = device_word(dev, i), e = host_word(kind, which, value, i);
+    if (w != e) {
+      out.problem = fmt::format("{}[word {}] = 0x{:08x}, expected 0x{:08x} (host spot check; the device check "
+                                "passed: its formula disagrees with the host reference)", name, i, w, e);
+      return out;
     }
   }
-  return std::nullopt;
+  return out;
 }
 
 class MemoryRunner final : public SampleRunner {
  public:
   MemoryRunner(MemKernel k, std::size_t array_bytes, int multiprocessors)
-      : m_kernel(k), m_bytes(array_bytes), m_staging(kChunk) {
+      : m_kernel(k), m_bytes(array_bytes) {
     m_fn = PROBE_GPU_KERNEL_NS::memory_kernel_function(k);
     int per_sm = 0;
     PROBE_GPU_CHECK(gpuOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, m_fn, kThreads, 0));
     m_blocks = multiprocessors * std::max(per_sm, 1);
     const int arrays = PROBE_GPU_KERNEL_NS::kMemArrays[static_cast<int>(k)];
     for (int i = 0; i < arrays; ++i) m_arrays.push_back(std::make_unique<DeviceBuffer>(m_bytes));
-    const bool triad = k == MemKernel::triad;
+    const Content input = k == MemKernel::triad ? Content::triad_input : Content::word;
     // read: a; write: c; copy: a → c; triad: b, c → a (inputs first, the output last).
     const int inputs = k == MemKernel::read ? 1 : arrays - 1;
-    for (int i = 0; i < inputs; ++i) {
-      fill_array(m_arrays[static_cast<std::size_t>(i)]->p, m_bytes, i, triad, m_staging);
-    }
+    for (int i = 0; i < inputs; ++i) fill_array(m_arrays[static_cast<std::size_t>(i)]->p, m_bytes, input, i);
     if (k != MemKernel::read) PROBE_GPU_CHECK(gpuMemset(m_arrays.back()->p, 0xA5, m_bytes));
     if (k == MemKernel::read) {
       m_partial = std::make_unique<DeviceBuffer>(static_cast<std::size_t>(m_blocks) * kThreads * 4);
-      for (std::size_t i = 0; i < m_bytes / 4; ++i) m_read_sum += memory_word(kMemSeed, 0, i);
+      // The filled array checked once (device and host spot check); the sum the read kernel must reach with it.
+      ArrayCheck c = check_array(m_arrays[0]->p, m_bytes, Content::word, 0, 0, "a");
+      if (c.problem) throw BackendError("mem.read set-up: " + *c.problem);
+      m_read_sum = c.expected_sum;
     }
     m_stream = std::make_unique<Stream>();
     PROBE_GPU_CHECK(gpuDeviceSynchronize());  // the memset is asynchronous; the kernels run on a non-blocking stream
@@ -282,15 +335,9 @@ class MemoryRunner final : public SampleRunner {
     }
     if (!final) return std::nullopt;  // a full check is another pass over the arrays: once, at the end
     switch (m_kernel) {
-      case MemKernel::write:
-        return compare_array(m_arrays[0]->p, m_bytes, m_staging, [](std::size_t) { return kWriteValue; }, "c");
-      case MemKernel::copy:
-        return compare_array(m_arrays[1]->p, m_bytes, m_staging,
-                             [](std::size_t i) { return memory_word(kMemSeed, 0, i); }, "c");
-      case MemKernel::triad:
-        return compare_array(m_arrays[2]->p, m_bytes, m_staging, [](std::size_t i) {
-          return std::bit_cast<std::uint32_t>(triad_value(kMemSeed, 0, i) + kTriadScalar * triad_value(kMemSeed, 1, i));
-        }, "a");
+      case MemKernel::write: return check_array(m_arrays[0]->p, m_bytes, Content::constant, 0, kWriteValue, "c").problem;
+      case MemKernel::copy: return check_array(m_arrays[1]->p, m_bytes, Content::word, 0, 0, "c").problem;
+      case MemKernel::triad: return check_array(m_arrays[2]->p, m_bytes, Content::triad_output, 0, 0, "a").problem;
       case MemKernel::read: break;
     }
     return std::nullopt;
@@ -312,7 +359,6 @@ class MemoryRunner final : public SampleRunner {
   std::vector<std::unique_ptr<DeviceBuffer>> m_arrays;
   std::unique_ptr<DeviceBuffer> m_partial;
   std::uint32_t m_read_sum = 0;
-  PinnedBuffer m_staging;
   std::unique_ptr<Stream> m_stream;
   EventTimer m_timer;
 };
@@ -343,11 +389,7 @@ class TransferRunner final : public SampleRunner {
   }
   std::optional<std::string> verify(std::uint64_t, bool final) override {
     if (!final) return std::nullopt;
-    if (m_to_device) {
-      PinnedBuffer staging(kChunk);
-      return compare_array(m_dev.p, m_bytes, staging, [](std::size_t i) { return memory_word(kMemSeed, 7, i); },
-                           "device copy");
-    }
+    if (m_to_device) return check_array(m_dev.p, m_bytes, Content::word, 7, 0, "device copy").problem;
     const auto* w = static_cast<const std::uint32_t*>(m_host.p);
     for (std::size_t i = 0; i < m_bytes / 4; ++i) {
       if (w[i] != memory_word(kMemSeed, 7, i)) return fmt::format("host copy word {} differs", i);
@@ -364,6 +406,20 @@ class TransferRunner final : public SampleRunner {
   std::unique_ptr<Stream> m_stream;
   EventTimer m_timer;
 };
+
+// The verification note of a compute kernel. Only the integer kernels' results depend on the iteration count (they
+// grow with every iteration, wrapping modulo 2^32); the floating-point loops are built to return their accumulators
+// to the start every two steps (x = -1 for FMA, B then -B for mma/wgmma/MFMA) so that the result is exact for any
+// count, which also means the result cannot prove the count: the static audit of the loop does.
+inline std::string verification_note(const ComputeKernelDesc& d) {
+  if (std::string_view(d.dtype).starts_with("int")) {
+    return "result exact and it proves the iteration count: integer inputs, the result grows with every iteration "
+           "(modulo 2^32); host reference for every unit";
+  }
+  return "result exact; iteration count proven by the static audit: integer-valued inputs with random signs and "
+         "mantissa bits, host reference for every unit; the floating-point loop returns to its start every two steps "
+         "(x = -1, or B then -B), so the result is the same for any iteration count";
+}
 
 inline KernelSpec compute_spec(const ComputeKernelDesc& d) {
   return KernelSpec{d.id, d.title, dtype_from_string(d.dtype).value_or(DType::none), Unit::ops_per_s,
@@ -416,6 +472,11 @@ struct SensorReadings {
   double power_w_mean = 0, power_w_max = 0, temperature_c_max = 0;
 };
 
+// The throttling note fires under this fraction of the maximum clock: a healthy H100/H200 under dense tensor load
+// runs at its power limit near 85-92% of the maximum boost (its datasheet peaks use 1830 of 1980 MHz), which is not
+// throttling; NVML's reason bits say more in the sustained phase (nvml.hpp throttling_reasons).
+inline constexpr double kThrottledClockFraction = 0.80;
+
 // The measured clock and the sensor notes, when there are samples. `clock_name` ("SM clock", "sclk") names the
 // clock in the throttling note, `limit_word` ("limit", "cap") the board power limit in the power_at_limit note.
 inline void record_sensors(Measurement& m, const SensorReadings& s, std::string clock_source, const char* clock_name,
@@ -427,7 +488,7 @@ inline void record_sensors(Measurement& m, const SensorReadings& s, std::string 
   c.clock_source = std::move(clock_source);
   c.notes.emplace_back("power_w", fmt::format("mean {:.0f}, max {:.0f}", s.power_w_mean, s.power_w_max));
   c.notes.emplace_back("temperature_c_max", fmt::format("{:.0f}", s.temperature_c_max));
-  if (max_clock > 0 && s.clock_hz_mean < 0.9 * max_clock) {
+  if (max_clock > 0 && s.clock_hz_mean < kThrottledClockFraction * max_clock) {
     c.notes.emplace_back("throttling", fmt::format("{} {:.0f} MHz mean, {:.0f}% of the {:.0f} MHz maximum", clock_name,
                                                    s.clock_hz_mean / 1e6, 100 * s.clock_hz_mean / max_clock,
                                                    max_clock / 1e6));

@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "../../kernels/common/gpu_hash.hpp"
+
 namespace probe::gpu_ref {
 
 // A float with `mbits` mantissa bits and exponent bias `bias`, for exactly representable normal values.
@@ -92,17 +94,14 @@ struct OperandRange {
   return sign * std::ldexp(1.0f + static_cast<float>(m) / 1024.0f, e - 15);
 }
 
-// Deterministic content of the memory kernels' arrays: word i of array `which`.
+// Deterministic content of the memory kernels' arrays: word i of array `which` (kernels/common/gpu_hash.hpp, the
+// same source the device fill and check kernels compile).
 [[nodiscard]] inline std::uint32_t memory_word(std::uint64_t seed, int which, std::size_t i) {
-  // splitmix64 of (seed, array, index): cheap, and no compressible pattern.
-  std::uint64_t z = seed + 0x9e3779b97f4a7c15ull * (i + 1) + (static_cast<std::uint64_t>(which) << 56);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return static_cast<std::uint32_t>(z ^ (z >> 31));
+  return probe_gpu_hash::memory_word(seed, which, i);
 }
 // Triad's fp32 inputs: small integers, so a = b + 3·c is exact.
 [[nodiscard]] inline float triad_value(std::uint64_t seed, int which, std::size_t i) {
-  return static_cast<float>(static_cast<int>(memory_word(seed, which, i) % 2001u) - 1000);
+  return probe_gpu_hash::triad_value(seed, which, i);
 }
 inline constexpr float kTriadScalar = 3.0f;
 

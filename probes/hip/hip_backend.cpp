@@ -252,6 +252,32 @@ class HipDevice final : public Device {
     return o;
   }
 
+  // The sustained phase (policy.sustain_s > 0), as the CUDA backend's: ROCm SMI every kSustainPeriodMs; ROCm SMI's
+  // throttle status is not read, so the reason lists stay empty and `sensors` says so.
+  static constexpr int kSustainPeriodMs = 20;
+  void sustain(Measurement& m, SampleRunner& runner, const RunPolicy& policy, RunContext& ctx) {
+    if (policy.sustain_s <= 0 || !m.ok() || m.conditions.iterations == 0) return;
+    ctx.progress(fmt::format("{} {} sustained {:g} s", m_info.id, m.spec.id, policy.sustain_s));
+    SustainedPhase p;
+    p.requested_s = policy.sustain_s;
+    std::optional<RocmSmi::Sampler> sampler;
+    if (m_s.smi_dev) sampler.emplace(*m_smi, *m_s.smi_dev, kSustainPeriodMs);
+    const std::uint64_t iterations = m.conditions.iterations;
+    const SustainRun run = run_sustained(runner, iterations, policy.sustain_s, ctx.stop_requested);
+    if (sampler) {
+      const SensorSummary s = sampler->stop();
+      p.sensors = fmt::format("ROCm SMI every {} ms on a sampler thread; clock event reasons not read", kSustainPeriodMs);
+      p.sample_rate_hz = s.wall_s > 0 ? s.samples / s.wall_s : 0;
+      p.core_clock_hz = trace_of(s.sclk_hz);
+      p.memory_clock_hz = trace_of(s.mclk_hz);
+      p.power_w = trace_of(s.power_w);
+      p.temperature_c = trace_of(s.temperature_c);
+    } else {
+      p.sensors = !m_smi->available() ? m_smi->why() : "ROCm SMI has no device at " + m_s.bus_id;
+    }
+    finish_sustained(m, std::move(p), run, runner.work(iterations));
+  }
+
   void measure_compute(Measurement& m, const ComputeKernelDesc& d, const RunPolicy& policy, RunContext& ctx) {
     const char* instr = probe_hip::instruction_for(d, m_s.cdna);
     if (*instr == 0) {
@@ -264,12 +290,13 @@ class HipDevice final : public Device {
     m.conditions.notes.emplace_back("instruction", instr);
     m.conditions.notes.emplace_back("counting", fmt::format("{}; {} instructions per loop iteration per {}", d.counting,
                                                             d.instr_per_iter, d.threads_per_unit == 1 ? "lane" : "wavefront"));
-    m.conditions.notes.emplace_back("verification", "exact: integer-valued inputs with random signs and mantissa bits (fixed exponent per operand), host reference for every unit");
+    m.conditions.notes.emplace_back("verification", verification_note(d));
     ctx.progress(fmt::format("{} {}", m_info.id, d.id));
     ComputeRunner runner(d, m_s.cus, kernel_function(d), threads_per_block(d), unit_word(d));
     m.conditions.notes.emplace_back("launch", runner.launch_text());
     const SamplingOutcome o = sample(m, runner, policy);
     m.conditions.work_per_sample = runner.work(o.iterations);
+    sustain(m, runner, policy, ctx);
     if (m.spec.id == "fma.fp64" || m.spec.id == "fma.fp32") {
       // CDNA2/CDNA3: 64 lanes per CU, FP64 and packed FP32 at 2 FMAs per lane per clock.
       const double per_cu = 64 * 2 * 2;
@@ -279,11 +306,16 @@ class HipDevice final : public Device {
     } else {
       m.theoretical_basis = "not computed here: MFMA and packed rates per CU come from the chip database";
     }
+    sustained_peak(m, true);
   }
 
   void measure_memory(Measurement& m, const RunPolicy& policy, RunContext& ctx) {
     ctx.progress(fmt::format("{} {}", m_info.id, m.spec.id));
-    const auto sampler = [&](Measurement& mm, SampleRunner& r) { return sample(mm, r, policy); };
+    const auto sampler = [&](Measurement& mm, SampleRunner& r) {
+      SamplingOutcome o = sample(mm, r, policy);
+      if (mm.spec.id.starts_with("mem.")) sustain(mm, r, policy, ctx);
+      return o;
+    };
     switch (measure_memory_kernel(m, m_s.l2_bytes, m_s.cus, "hip", sampler)) {
       case MemoryPath::transfer:
         m.theoretical_basis = "not computed: the PCIe/Infinity Fabric link is not known to the HIP runtime";
@@ -293,6 +325,7 @@ class HipDevice final : public Device {
           m.theoretical = theoretical_bw();
           m.theoretical_basis = fmt::format("2 transfers per clock × {:.0f} MHz memory clock × {} bits / 8 (HIP attributes)",
                                             m_s.mem_clock_hz / 1e6, m_s.bus_width_bits);
+          sustained_peak(m, false);
         } else {
           m.theoretical_basis = "not computed: HIP's memory clock attribute does not give HBM3's data rate (chip database)";
         }

@@ -273,6 +273,7 @@ RocmSmi::Sampler::~Sampler() {
 }
 void RocmSmi::Sampler::sample() {
   if (auto c = m_smi.clock_now(m_dev, kClkSys)) m_clock.push_back(*c);
+  if (auto c = m_smi.clock_now(m_dev, kClkMem)) m_mem_clock.push_back(*c);
   if (auto w = m_smi.power_now_w(m_dev)) m_power.push_back(*w);
   std::int64_t mc = 0;
   if (m_smi.m_api->temp(m_dev, kTempJunction, kTempCurrent, &mc) == 0 ||
@@ -295,6 +296,11 @@ SensorSummary RocmSmi::Sampler::stop() {
     s.power_w_max = *std::max_element(m_power.begin(), m_power.end());
   }
   if (!m_temp.empty()) s.temperature_c_max = *std::max_element(m_temp.begin(), m_temp.end());
+  s.sclk_hz = m_clock;
+  s.mclk_hz = m_mem_clock;
+  s.power_w = m_power;
+  s.temperature_c = m_temp;
+  s.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
   return s;
 }
 

@@ -4,6 +4,7 @@
 // "Failed to open drm root directory" to stderr on machines without a GPU: stderr is captured around it and the
 // text goes into why() instead.
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -51,6 +52,9 @@ struct SensorSummary {
   double sclk_hz_mean = 0, sclk_hz_min = 0, sclk_hz_max = 0;
   double power_w_mean = 0, power_w_max = 0;
   double temperature_c_max = 0;  // junction (hotspot), else edge
+  // Every sample, in order (the sustained phase's traces), and the sampler's wall time from start to stop.
+  std::vector<double> sclk_hz, mclk_hz, power_w, temperature_c;
+  double wall_s = 0;
 };
 
 class RocmSmi {
@@ -81,7 +85,8 @@ class RocmSmi {
     std::uint32_t m_dev;
     int m_period_ms;
     std::atomic<bool> m_stop{false};
-    std::vector<double> m_clock, m_power, m_temp;
+    std::vector<double> m_clock, m_mem_clock, m_power, m_temp;
+    std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
     std::thread m_thread;
   };
 

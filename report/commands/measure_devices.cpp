@@ -97,7 +97,7 @@ void measure_devices(std::vector<Target>& targets, const Selection& selection, c
     events.begin = [&](std::size_t d, const KernelSpec& k) { begin(first + d, k); };
     events.progress = detail;
     events.result = [&](std::size_t d, Measurement m) { record(first + d, std::move(m)); };
-    remote->measure(jobs, policy.budget, events);
+    remote->measure(jobs, policy.budget, policy.sustain_s, events);
   }
   progress.clear();
   if (stop_requested()) {

@@ -30,6 +30,7 @@ struct Options {
   bool replay_command = false, compare_command = false;
   double die_area = 0, derive_clock = 0;
   double kernel_timeout = 0;  // seconds; 0: derived from the budget
+  double sustain = -1;        // seconds of the sustained phase; < 0: the budget's (thorough 10 s, else none)
   bool rules_command = false, classify_command = false, describe_cpu_command = false;
   SignOptions sign;
   std::string fleet_out;  // --fleet-out FILE: under MPI, rank 0 writes the fleet report of every rank's node

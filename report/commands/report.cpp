@@ -108,7 +108,11 @@ int run_report(const Options& o, const Outputs& outputs, const std::string& comm
   if (!o.cpu_description.empty()) description = cpu::load_cpu_description(o.cpu_description);
   // Data files are read before anything is measured: a bad --rules file is an input error, not a late crash.
   report::Assessment assessment(assessment_options(o));
-  const RunPolicy policy = RunPolicy::for_budget(o.quick ? Budget::quick : o.thorough ? Budget::thorough : Budget::normal);
+  const RunPolicy policy = [&] {
+    RunPolicy p = RunPolicy::for_budget(o.quick ? Budget::quick : o.thorough ? Budget::thorough : Budget::normal);
+    if (o.sustain >= 0) p.sustain_s = o.sustain;
+    return p;
+  }();
   const report::Format format = outputs.stdout_format;
   const cpu::CpuOptions cpu = cpu_options(o);
 

@@ -7,6 +7,7 @@
 #  - cuda.sass_audit (+ _rejects_broken_kernels): the machine code's timed loops, where nvdisasm exists (else
 #    skipped: the toolkit on our machines has none);
 #  - cuda.no_driver_list: probe --list with the plugin present on a machine without a driver;
+#  - cuda.validate_dry_run: bench/gpu/validate.sh's one-call run stops at its "no driver" line with its files;
 #  - cuda.library.*: the cuBLASLt cross-check's host side; cuda.plugin_has_no_cublas_or_libcuda_dependency.
 find_package(GTest CONFIG REQUIRED)
 include(GoogleTest)
@@ -22,7 +23,7 @@ find_program(PROBE_NVDISASM nvdisasm HINTS ${_cuda_bin})
 
 add_executable(test_cuda_reference ${_t}/test_reference.cpp ${_p}/reference.cpp)
 target_include_directories(test_cuda_reference PRIVATE ${_p} ${_k} ${PROJECT_SOURCE_DIR}/probes/gpu)
-target_link_libraries(test_cuda_reference PRIVATE GTest::gtest_main fmt::fmt probe_warnings)
+target_link_libraries(test_cuda_reference PRIVATE GTest::gtest_main fmt::fmt probe_contract probe_core probe_warnings)
 gtest_discover_tests(test_cuda_reference TEST_PREFIX "cuda.reference." DISCOVERY_TIMEOUT 60)
 
 # PTX of each kernel file for each real target, from the same sources and flags as the fatbin, then ptxas on it
@@ -97,6 +98,11 @@ gtest_discover_tests(test_cuda_library_check TEST_PREFIX "cuda.library." DISCOVE
 add_test(NAME cuda.plugin_has_no_cublas_or_libcuda_dependency
          COMMAND sh -c "readelf -d \"$1\" | grep NEEDED; ! readelf -d \"$1\" | grep -E 'NEEDED.*(cublas|libcuda\\.so)'"
                  sh $<TARGET_FILE:probe_backend_cuda>)
+# bench/gpu/validate.sh's one-call run, dry: no driver here, so it must stop at the "no driver" line with its files.
+add_test(NAME cuda.validate_dry_run
+         COMMAND ${PROBE_CUDA_PYTHON3} ${_t}/test_validate_dry_run.py ${PROJECT_SOURCE_DIR}/bench/gpu/validate.sh
+                 $<TARGET_FILE:probe>)
+set_tests_properties(cuda.validate_dry_run PROPERTIES TIMEOUT 900)
 # bench/gpu/validate.sh's summary table from a report JSON alone (synthetic H200 report; no GPU).
 add_test(NAME cuda.validate_summary_from_report
          COMMAND ${PROBE_CUDA_PYTHON3} ${_t}/test_validate_summary.py ${PROJECT_SOURCE_DIR}/bench/gpu/validate.sh)

@@ -62,3 +62,20 @@ extern "C" __global__ void bad_hoisted(const float* in, float* out, unsigned lon
   for (unsigned long long i = 0; i < n; ++i) sink = sink + 1;
   out[0] = acc;
 }
+
+// Drained tensor pipe: the right wgmma and count, but wait_group 0 in the loop (every iteration waits for all of
+// its wgmma before issuing the next ones).
+extern "C" __global__ void bad_wgmma_drained(const unsigned* in, float* out, unsigned long long n) {
+  float d[4] = {0, 0, 0, 0};
+  const unsigned long long desc = in[4];
+#pragma unroll 1
+  for (unsigned long long i = 0; i < n; ++i) {
+    asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+    asm volatile("wgmma.mma_async.sync.aligned.m64n8k16.f32.bf16.bf16 {%0,%1,%2,%3}, {%4,%5,%6,%7}, %8, 1, 1, 1, 0;"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(in[0]), "r"(in[1]), "r"(in[2]), "r"(in[3]), "l"(desc));
+    asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
+    asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+  }
+  out[threadIdx.x] = d[0] + d[1] + d[2] + d[3];
+}

@@ -21,6 +21,7 @@ import gpu_test_common as common  # noqa: E402  (tests/gpu_test_common.py: share
 LABEL_RE = re.compile(r"^\s*(\$L__\w+):")
 BRANCH_RE = re.compile(r"^\s*(?:@!?%p\d+\s+)?bra(?:\.uni)?\s+(\$L__\w+);")
 SHAPE_RE = re.compile(r"\.m(\d+)n(\d+)k(\d+)\.")
+WAIT_RE = re.compile(r"^\s*wgmma\.wait_group\.sync\.aligned\s+(\d+);")
 
 
 def family(token):
@@ -87,6 +88,30 @@ def audit_row(row, ptx_by_arch):
         loops = common.loop_bodies(body, LABEL_RE, BRANCH_RE)
         problems += common.timed_loop_problems(f"sm_{arch}", symbol, loops, instr, count, family, tokens,
                                                loops_note=" (the timed loop)", other_word="forms")
+        if family(instr) == "wgmma.mma_async":
+            problems += wgmma_pipeline_problems(f"sm_{arch}", symbol, loops, count)
+    return problems
+
+
+def wgmma_pipeline_problems(where, symbol, loops, count):
+    """The wgmma timed loop must commit once per iteration and wait on an older group, never on all (wait_group
+    0): prints the loop shape it found."""
+    timed = [l for l in loops if any(family(t) == "wgmma.mma_async" for t in tokens(l))]
+    if len(timed) != 1:
+        return []  # reported by timed_loop_problems
+    toks = tokens(timed[0])
+    commits = toks.count("wgmma.commit_group.sync.aligned")
+    waits = [int(m.group(1)) for m in (WAIT_RE.match(line) for line in timed[0]) if m]
+    print(f"  {where} {symbol}: loop of {count} wgmma.mma_async, {commits} commit_group, wait_group "
+          f"{', '.join(map(str, waits)) or 'none'} ({waits[0] + 1 if len(waits) == 1 else '?'} groups in flight)")
+    problems = []
+    if commits != 1:
+        problems.append(f"{where}: {symbol} loop has {commits} wgmma.commit_group, expected 1 per iteration")
+    if len(waits) != 1:
+        problems.append(f"{where}: {symbol} loop has {len(waits)} wgmma.wait_group, expected 1 per iteration")
+    elif waits[0] < 1:
+        problems.append(f"{where}: {symbol} loop waits with wgmma.wait_group 0: the tensor pipe drains at every "
+                        "iteration (wait on an older group: N >= 1)")
     return problems
 
 

@@ -6,9 +6,13 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include "cuda_kernels.hpp"
+#include "fma_lanes.hpp"
+#include "sustain.hpp"
 #include "reference.hpp"
 
 namespace {
@@ -267,3 +271,93 @@ TEST(Memory, TriadInputsAreExact) {
 }
 
 }  // namespace
+
+// The FP64 vector peak of B300 (cc 10.3) is about 1.2 TFLOPS, not GB100's 64 lanes per SM (about 37): 2 lanes.
+TEST(FmaLanes, BlackwellUltraHasFewFp64Lanes) {
+  using probe::cuda::fma_lanes_per_sm;
+  EXPECT_EQ(fma_lanes_per_sm(100, "fp64"), 64);
+  EXPECT_EQ(fma_lanes_per_sm(103, "fp64"), 2);
+  EXPECT_EQ(fma_lanes_per_sm(103, "fp32"), 128);
+  EXPECT_EQ(fma_lanes_per_sm(90, "fp64"), 64);
+  EXPECT_EQ(fma_lanes_per_sm(89, "fp64"), 2);
+  EXPECT_FALSE(fma_lanes_per_sm(75, "fp32").has_value());
+  // The derived peak stays within the datasheet's order: 148 SMs x 2 lanes x 2 FLOP x 2.0 GHz = 1.18 TFLOPS.
+  const double b300_fp64 = 148.0 * *fma_lanes_per_sm(103, "fp64") * 2 * 2.0e9;
+  EXPECT_GT(b300_fp64, 0.8e12);
+  EXPECT_LT(b300_fp64, 1.6e12);
+}
+
+// ---- The sustained phase's vendor-neutral part (probes/gpu/sustain.hpp) with a stand-in runner ----------------
+namespace {
+// Each run "takes" 2 ms of device time and 2 ms of wall time; verify fails when told to.
+class StandInRunner final : public probe::SampleRunner {
+ public:
+  double run(std::uint64_t iterations) override {
+    ++runs;
+    last_iterations = iterations;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return 0.002;
+  }
+  std::optional<std::string> verify(std::uint64_t, bool final) override {
+    ++verifies;
+    finals += final ? 1 : 0;
+    return fail ? std::optional<std::string>("unit 3 differs") : std::nullopt;
+  }
+  double work(std::uint64_t iterations) const override { return 1e6 * static_cast<double>(iterations); }
+  int runs = 0, verifies = 0, finals = 0;
+  std::uint64_t last_iterations = 0;
+  bool fail = false;
+};
+}  // namespace
+
+TEST(Sustain, RunsBackToBackForTheTimeThenVerifiesOnce) {
+  using namespace probe::gpu_sustain;
+  StandInRunner r;
+  const SustainRun run = run_sustained(r, 7, 0.05, [] { return false; });
+  EXPECT_GE(run.wall_s, 0.05);
+  EXPECT_GE(r.runs, 2);
+  EXPECT_EQ(run.launches, static_cast<std::uint64_t>(r.runs));
+  EXPECT_NEAR(run.kernel_s, 0.002 * r.runs, 1e-12);
+  EXPECT_EQ(r.last_iterations, 7u);
+  EXPECT_EQ(r.verifies, 1);  // nothing checked in between: back to back
+  EXPECT_EQ(r.finals, 1);
+  EXPECT_FALSE(run.failure);
+  EXPECT_FALSE(run.interrupted);
+  // At least one launch even for a zero-length phase; a stop request ends it early.
+  StandInRunner once;
+  EXPECT_EQ(run_sustained(once, 1, 0, [] { return false; }).launches, 1u);
+  StandInRunner stopped;
+  const SustainRun s = run_sustained(stopped, 1, 60, [] { return true; });
+  EXPECT_TRUE(s.interrupted);
+  EXPECT_EQ(s.launches, 1u);
+}
+
+TEST(Sustain, FigureCheckAndPeakAtThePhasesClock) {
+  using namespace probe::gpu_sustain;
+  StandInRunner r;
+  probe::Measurement m;
+  m.status = probe::Status::ok;
+  m.stats = probe::Stats::from_samples({1e12, 1e12, 1e12});
+  m.conditions.clock_hz = 1.98e9;  // the sampling phase's clock
+  probe::SustainedPhase p;
+  p.core_clock_hz = probe::trace_of({1.7e9, 1.76e9, 1.8e9});
+  const SustainRun run = run_sustained(r, 10, 0.01, [] { return false; });
+  finish_sustained(m, p, run, r.work(10));
+  ASSERT_TRUE(m.sustained);
+  EXPECT_NEAR(m.sustained->value, 1e7 * static_cast<double>(run.launches) / run.kernel_s, 1);
+  EXPECT_TRUE(m.sustained->verified_after);
+  EXPECT_EQ(m.conditions.clock_hz, 1.98e9);  // the sampling figure keeps its own clock
+  m.theoretical = 2e12;                      // at 1.98 GHz
+  sustained_peak(m, true);
+  EXPECT_NEAR(*m.sustained->theoretical, 2e12 * 1.76 / 1.98, 1);
+  sustained_peak(m, false);  // memory: the same peak
+  EXPECT_EQ(*m.sustained->theoretical, 2e12);
+  // A wrong result after the phase fails the measurement.
+  StandInRunner bad;
+  bad.fail = true;
+  probe::Measurement f = m;
+  finish_sustained(f, p, run_sustained(bad, 1, 0, [] { return false; }), 1);
+  EXPECT_EQ(f.status, probe::Status::failed);
+  EXPECT_EQ(f.reason, "sustained phase: unit 3 differs");
+  EXPECT_FALSE(f.sustained->verified_after);
+}

@@ -33,6 +33,10 @@ def meas(kid, dtype, unit, status, median=None, theo=None, clock=None, notes=(),
             "theoretical": theo, "theoretical_basis": "", "derived": []}
 
 
+def trace(lo, med, hi, n=500):
+    return {"samples": n, "min": lo, "median": med, "max": hi}
+
+
 report = {
     "tool": {"name": "probe", "version": "0.1.0"}, "budget": "default",
     "started_at": "2026-11-25T00:00:00.000Z", "finished_at": "2026-11-25T00:00:48.000Z",
@@ -71,6 +75,15 @@ report = {
     }],
 }
 
+# The sustained phase of wgmma.bf16 (probe --sustain): its own table, the throttle reasons that count vs all seen.
+report["devices"][0]["measurements"][0]["sustained"] = {
+    "requested_s": 10, "kernel_s": 9.98, "wall_s": 10.0, "launches": 499, "value": 801.0e12, "theoretical": 967.4e12,
+    "verified_after": True,
+    "sensors": "NVML every 20 ms on a sampler thread", "sample_rate_hz": 49.5,
+    "core_clock_hz": trace(1.755e9, 1.785e9, 1.815e9), "memory_clock_hz": trace(2.619e9, 2.619e9, 2.619e9),
+    "power_w": trace(650, 690, 700), "temperature_c": trace(55, 61, 64),
+    "clock_event_reasons": ["GPU idle", "software power cap"], "throttled_by": []}
+
 with tempfile.TemporaryDirectory() as tmp:
     path = os.path.join(tmp, "report.json")
     json.dump(report, open(path, "w"))
@@ -94,6 +107,10 @@ with tempfile.TemporaryDirectory() as tmp:
         got = row(t)[1:1 + len(cells)]
         if got != cells:
             problems.append(f"row {t}: {got}, expected {cells}")
+    sus = [l.split() for l in lines if l.split()[:2] == ["wgmma.bf16", "801.00"]]
+    # derived bf16 989.4 TOPS at 1830 MHz -> 965.1 at the phase's 1785 MHz: 801 / 965.1 = 83%
+    if not sus or sus[0][3:9] != ["83%", "83%", "10.0", "yes", "1755/1785/1815", "2619"] or sus[0][10] != "no":
+        problems.append(f"sustained row {sus}")
     bw = row("DRAM")  # "DRAM GB/s 4410 4800  92% ..."
     if bw[2:5] != ["4410", "4800", "92%"]:
         problems.append(f"DRAM row {bw}")
@@ -101,7 +118,8 @@ with tempfile.TemporaryDirectory() as tmp:
     for s in ["NVIDIA H200", "H200 SXM (h200-sxm-141gb, match: pci)", "derived at 1830 MHz", "812.30 TOP/s",
               "4.41 TB/s", "4.80 TB/s", "92%", "1755", "mean 655, max 699", "power_at_limit: 700 W of a 700 W limit",
               "throttling: SM clock 1620 MHz", "library: cuBLASLt 13.0.0", "skipped", "FP8 mma.sync is native only",
-              "clock during the measurements: 1620–1980 MHz", "us-2023-10-acr", "3A090.a", "700 W"]:
+              "clock during the measurements: 1620–1980 MHz", "us-2023-10-acr", "3A090.a", "700 W",
+              "sustained", "801.00 TOP/s", "1755/1785/1815", "2619", "690/700", "GPU idle, software power cap"]:
         if s not in text:
             problems.append(f"missing {s!r}")
     # Without python3: the raw report's path, exit 0.

@@ -481,3 +481,50 @@ TEST(TextPrinter, WarningsAndArraySizeComeFromTypedConditions) {
   const std::string noisy = make_printer(Format::text)->render(r);
   EXPECT_NE(noisy.find("(load average 0.25)"), std::string::npos) << noisy;
 }
+
+// The sustained phase (--sustain): typed in the report, round-trips, valid against the schema, in every printer.
+TEST(Json, SustainedPhaseRoundTripsIsValidAndIsPrinted) {
+  Report r = sample_report();
+  Measurement& m = r.devices[0].measurements[0];  // fma.fp64, theoretical 115.2 G
+  SustainedPhase p;
+  p.requested_s = 10;
+  p.kernel_s = 9.9;
+  p.wall_s = 10.0;
+  p.launches = 99;
+  p.value = 110.0e9;
+  p.theoretical = 115.2e9;  // the peak at the phase's clock (here the sampling's)
+  p.verified_after = true;
+  p.sensors = "NVML every 20 ms on a sampler thread";
+  p.sample_rate_hz = 49.0;
+  p.core_clock_hz = trace_of({1.755e9, 1.785e9, 1.815e9});
+  p.memory_clock_hz = trace_of({2.619e9});
+  p.power_w = trace_of({650, 700});
+  p.temperature_c = trace_of({60, 64});
+  p.clock_event_reasons = {"GPU idle", "software power cap"};
+  m.sustained = p;
+  Measurement& hot = r.devices[0].measurements[1];
+  SustainedPhase q = p;
+  q.throttled_by = {"hardware thermal slowdown"};
+  hot.sustained = q;
+
+  const Report back = report_from_json(nlohmann::json::parse(to_json_text(r)), "test");
+  EXPECT_EQ(back, r);
+  EXPECT_EQ(back.devices[0].measurements[0].sustained->core_clock_hz.median, 1.785e9);
+  const fs::path f = temp_dir() / "sustained.json";
+  write_file_atomically(f, to_json_text(r));
+  EXPECT_EQ(validate(f), 0);
+  // Absent without a phase (older reports read as before).
+  EXPECT_FALSE(to_json(sample_report())["devices"][0]["measurements"][0].contains("sustained"));
+
+  const std::string t = make_printer(Format::text)->render(r);
+  EXPECT_NE(t.find("Sustained phase"), std::string::npos) << t;
+  EXPECT_NE(t.find("1.755 / 1.785 / 1.815"), std::string::npos) << t;
+  EXPECT_NE(t.find("95.5%"), std::string::npos) << t;  // 110 / 115.2, the peak at the phase's clock
+  EXPECT_NE(t.find("GPU idle, software power cap"), std::string::npos) << t;
+  EXPECT_NE(t.find("hardware thermal slowdown"), std::string::npos) << t;
+  for (const Format fm : {Format::markdown, Format::html}) {
+    const std::string o = make_printer(fm)->render(r);
+    EXPECT_NE(o.find("Sustained phase"), std::string::npos) << to_string(fm);
+    EXPECT_NE(o.find("hardware thermal slowdown"), std::string::npos) << to_string(fm);
+  }
+}

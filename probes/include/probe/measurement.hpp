@@ -1,5 +1,6 @@
 #pragma once
 // What one measurement is: a kernel's spec, every sample, the statistics and the conditions it ran under.
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -99,6 +100,51 @@ struct AboveTheoretical {
   friend bool operator==(const AboveTheoretical&, const AboveTheoretical&) = default;
 };
 
+// One sensor over a phase (the vendor library's samples): how many, and their min, median and max.
+struct SensorTrace {
+  int samples = 0;
+  double min = 0, median = 0, max = 0;
+
+  friend bool operator==(const SensorTrace&, const SensorTrace&) = default;
+};
+// min, median and max of `samples` (empty: all zero). Shared by the NVML and ROCm SMI samplers.
+[[nodiscard]] inline SensorTrace trace_of(std::vector<double> samples) {
+  SensorTrace t;
+  if (samples.empty()) return t;
+  std::sort(samples.begin(), samples.end());
+  const std::size_t n = samples.size();
+  t.samples = static_cast<int>(n);
+  t.min = samples.front();
+  t.max = samples.back();
+  t.median = n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+  return t;
+}
+
+// The sustained phase (RunPolicy::sustain_s > 0): after sampling, the kernel runs back to back for that long with
+// the sensors sampled on their own thread, its result verified before (the sampling's check) and after. The figure
+// over the phase, the clock trace and the clock event reasons, typed: the printers word them. The measurement's own
+// median, clock and theoretical stay the sampling phase's (each figure is held against the peak at its own clock).
+struct SustainedPhase {
+  double requested_s = 0;      // --sustain
+  double kernel_s = 0;         // device time of the launches (events), the figure's denominator
+  double wall_s = 0;           // wall time of the phase (the launches' host round trips included)
+  std::uint64_t launches = 0;  // kernel runs of `iterations` each (Conditions::iterations)
+  double value = 0;            // work / kernel_s, in the spec's unit
+  // The peak at this phase's own clock (the measurement's theoretical scaled by the phase's median core clock over
+  // the sampling's clock where that peak is clock-proportional; memory: the same peak), for its % of peak.
+  std::optional<double> theoretical;
+  bool verified_after = false; // the result after the last launch matched the reference
+  std::string sensors;         // "NVML every 20 ms" or why there are no traces
+  double sample_rate_hz = 0;   // sensor samples per second of wall time achieved
+  SensorTrace core_clock_hz, memory_clock_hz, power_w, temperature_c;
+  std::vector<std::string> clock_event_reasons;  // every reason the driver reported during the phase
+  // The reasons that held the clock down (a subset): empty on a healthy GPU at its normal boost, where the driver
+  // still reports benign ones (idle, application clocks, a power cap that keeps the clock within spec).
+  std::vector<std::string> throttled_by;
+
+  friend bool operator==(const SustainedPhase&, const SustainedPhase&) = default;
+};
+
 struct Measurement {
   KernelSpec spec;
   Status status = Status::skipped;
@@ -112,6 +158,7 @@ struct Measurement {
   bool theoretical_confirmed = true;
   std::vector<DerivedFigure> derived;
   std::optional<AboveTheoretical> above_theoretical;  // set by check_above_theoretical (every backend alike)
+  std::optional<SustainedPhase> sustained;            // RunPolicy::sustain_s > 0, where the backend supports it
   // The error left the device unusable (a CUDA/HIP sticky error poisons its context): the engine skips the rest
   // of this device's kernels ("device aborted after <kernel>: <reason>") instead of letting each fail the same way.
   bool device_aborted = false;

@@ -8,7 +8,8 @@
 // 2: Measurement gained clock_hz_scalar, above_theoretical and theoretical_confirmed.
 // 3: Measurement gained device_aborted; RunContext gained stop_requested.
 // 4: Device gained attest() (a virtual function: the vtable changed).
-// 5: Conditions gained array_bytes, load_average_1min and warnings (typed, no longer notes).
+// 5: Conditions gained array_bytes, load_average_1min and warnings (typed, no longer notes); Measurement gained
+//    sustained (SustainedPhase); RunPolicy gained sustain_s.
 #define PROBE_PLUGIN_ABI_VERSION 5u
 #define PROBE_PLUGIN_ENTRY_SYMBOL "probe_backend_entry_v1"
 
