@@ -301,6 +301,15 @@ std::string rank(const std::string& topology, const fs::path& fleet, const std::
          " --fleet-out " + fleet.string() + extra;
 }
 
+TEST_F(Fleet, FleetOutWithoutMpiIsAUsageErrorSayingSo) {
+  if (PROBE_HAVE_MPI) GTEST_SKIP() << "this probe was built with MPI: the refusal is for builds without it";
+  const fs::path fleet = work_dir() / "no_mpi_fleet.json";
+  const Result r = probe("--report --no-plugins --no-progress --quick --fleet-out " + fleet.string());
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("--fleet-out: this probe was built without MPI"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(fleet));
+}
+
 TEST_F(Fleet, MpirunGathersEveryRanksNodeAndNamesTheFailedOne) {
   if (!PROBE_HAVE_MPI) GTEST_SKIP() << "this probe was built without MPI (PROBE_ENABLE_MPI; Debian libopenmpi-dev)";
   if (std::string(PROBE_MPIRUN).empty()) GTEST_SKIP() << "no mpirun on this machine (Debian: openmpi-bin)";
