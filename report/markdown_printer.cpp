@@ -160,8 +160,9 @@ void measurements(std::string& out, const DeviceReport& d, const rules::DeviceMe
   if (!memory.empty()) {
     out += "### Memory bandwidth against peak\n\n";
     table(out, {"kernel", "variant", "measured", "peak", "% of peak", "spread"}, memory);
-    for (const auto& w : condition_warnings(d, KernelClass::memory)) out += "- warning: " + md(w) + "\n";
-    if (!condition_warnings(d, KernelClass::memory).empty()) out += "\n";
+    const std::vector<std::string> warnings = condition_warnings(d, KernelClass::memory);
+    for (const auto& w : warnings) out += "- warning: " + md(w) + "\n";
+    if (!warnings.empty()) out += "\n";
   }
 }
 
